@@ -1,0 +1,22 @@
+"""The expectation catalogue: definitions, the metrics each needs, and their evaluators.
+
+Each module registers its expectations in :data:`integrity.checks.base.BUILTIN` when imported.
+"""
+
+from __future__ import annotations
+
+from integrity.checks import (  # noqa: F401  (imported to register their expectations)
+    aggregate,
+    column_map,
+    distribution,
+    multicolumn,
+    pair,
+    query,
+    table,
+)
+from integrity.checks.base import BUILTIN, Registry
+
+
+def builtin_registry() -> Registry:
+    """The registry of every built-in expectation type."""
+    return BUILTIN

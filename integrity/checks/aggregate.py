@@ -1,0 +1,3 @@
+"""aggregate expectations."""
+
+from __future__ import annotations

@@ -1,0 +1,186 @@
+"""The shapes every expectation is made of: arguments, metrics, checks, and the registry.
+
+An expectation is a *definition* (its type name, its arguments, and a ``build`` function). ``build``
+receives a :class:`Spec` (the kwargs, the batch's schema and the row-condition domain) and returns a
+:class:`Check`: the metrics it needs, keyed by a local name, and an ``evaluate`` function that turns
+the computed metric values into a GX-shaped result. Metrics are plain polars aggregate expressions,
+so the engine can deduplicate them across a whole suite and compute them in one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
+from integrity.types import ResultFormat
+
+#: Arguments every expectation accepts, whatever its type.
+COMMON_ARGS = ("result_format", "catch_exceptions", "meta", "include_config", "notes", "id",
+               "severity", "description", "windows", "batch_id", "rendered_content")
+
+
+@dataclass(frozen=True)
+class Arg:
+    """One keyword argument of an expectation."""
+
+    name: str
+    types: tuple[type, ...] = ()
+    """Python types the value may have (empty: anything). ``None`` is allowed unless required."""
+    required: bool = False
+    default: Any = None
+    check: Callable[[Any], str | None] | None = None
+    """Optional validator returning an error message or None."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One value computed over the batch.
+
+    ``expr`` is an aggregate polars expression (one row); metrics with the same expression are
+    computed once per suite. A metric that needs its own pass over the data sets ``run`` instead
+    (it receives the whole LazyFrame) and says why in ``reason``.
+    """
+
+    expr: pl.Expr | None = None
+    run: Callable[[pl.LazyFrame], Any] | None = None
+    reason: str = ""
+    key: str | None = None
+
+    def identity(self) -> str:
+        if self.key is not None:
+            return self.key
+        if self.expr is not None:
+            try:
+                return self.expr.meta.serialize(format="json")
+            except Exception:  # an expression polars cannot serialize: never share it
+                return f"unshared:{id(self)}"
+        return f"pass:{id(self)}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What an evaluator decides: success and GX's result dict (before result_format trimming)."""
+
+    success: bool
+    result: dict[str, Any]
+
+
+Evaluator = Callable[[Mapping[str, Any]], Verdict]
+
+
+@dataclass(frozen=True)
+class Check:
+    """A planned expectation: the metrics it needs and how to judge them."""
+
+    metrics: Mapping[str, Metric]
+    evaluate: Evaluator
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What a check builder sees: validated kwargs, the batch schema and the row-condition domain."""
+
+    type: str
+    kwargs: Mapping[str, Any]
+    schema: pl.Schema
+    domain: pl.Expr | None
+    """Boolean expression selecting the rows the expectation applies to (``row_condition``)."""
+    result_format: ResultFormat = ResultFormat.BASIC
+    partial_limit: int = 20
+
+    def get(self, name: str, default: Any = None) -> Any:
+        value = self.kwargs.get(name, default)
+        return default if value is None else value
+
+    def dtype(self, column: str) -> pl.DataType:
+        return self.schema[column]
+
+
+Builder = Callable[[Spec], Check]
+
+
+@dataclass(frozen=True)
+class ExpectationDef:
+    """A registered expectation type."""
+
+    type: str
+    family: str
+    args: tuple[Arg, ...]
+    build: Builder
+    column_args: tuple[str, ...] = ("column",)
+    """Arguments that name columns (str or list of str) and must exist in the batch."""
+    description: str = ""
+    needs_columns: bool = True
+    """False for expectations (like expect_column_to_exist) that judge a missing column themselves."""
+
+    @property
+    def arg_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.args)
+
+
+@dataclass
+class Registry:
+    """Expectation types by name. Pass your own to :func:`integrity.validate` to extend it."""
+
+    definitions: dict[str, ExpectationDef] = field(default_factory=dict)
+
+    def add(self, definition: ExpectationDef) -> ExpectationDef:
+        if definition.type in self.definitions:
+            raise ValueError(f"expectation type {definition.type!r} is registered twice")
+        self.definitions[definition.type] = definition
+        return definition
+
+    def get(self, type_name: str) -> ExpectationDef:
+        try:
+            return self.definitions[type_name]
+        except KeyError:
+            raise UnknownExpectationError(
+                f"unknown expectation type {type_name!r}.{did_you_mean(type_name, self.definitions)}"
+                f" The registry knows {len(self.definitions)} types; `integrity expectations` lists them.",
+                expectation_type=type_name,
+            ) from None
+
+    def __contains__(self, type_name: object) -> bool:
+        return type_name in self.definitions
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self.definitions))
+
+    def __len__(self) -> int:
+        return len(self.definitions)
+
+    def copy(self) -> Registry:
+        return Registry(dict(self.definitions))
+
+
+#: The built-in expectation catalogue; modules in integrity.checks add to it when imported.
+BUILTIN = Registry()
+
+
+def expectation(
+    type_name: str,
+    *,
+    family: str,
+    args: tuple[Arg, ...],
+    column_args: tuple[str, ...] = ("column",),
+    needs_columns: bool = True,
+    registry: Registry = BUILTIN,
+) -> Callable[[Builder], Builder]:
+    """Register ``build`` as the builder of expectation ``type_name`` (one line per expectation)."""
+
+    def decorate(build: Builder) -> Builder:
+        registry.add(ExpectationDef(type_name, family, args, build, column_args,
+                                    (build.__doc__ or "").strip().split("\n")[0], needs_columns))
+        return build
+
+    return decorate
+
+
+def require(condition: bool, message: str, argument: str | None = None) -> None:
+    """Raise a SuiteError naming ``argument`` unless ``condition`` holds."""
+    if not condition:
+        raise SuiteError(message, argument=argument)

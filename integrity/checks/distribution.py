@@ -1,0 +1,3 @@
+"""distribution expectations."""
+
+from __future__ import annotations

@@ -1,0 +1,236 @@
+"""Shared machinery of the expectation families: map (row-wise) checks and aggregate checks.
+
+A column-map expectation only says which non-null rows are unexpected (a boolean expression); this
+module turns that into GX's metrics (element, missing and unexpected counts, the partial and full
+unexpected lists and their row positions) as aggregate expressions the engine fuses into one query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from integrity.checks.base import Check, Metric, Spec, Verdict
+from integrity.errors import SuiteError
+from integrity.types import ResultFormat
+
+ROW_POSITION = pl.int_range(pl.len(), dtype=pl.UInt64)
+
+
+def in_domain(spec: Spec, mask: pl.Expr) -> pl.Expr:
+    """``mask`` restricted to the rows the row_condition selects."""
+    return mask if spec.domain is None else (spec.domain & mask)
+
+
+def domain_count(spec: Spec) -> pl.Expr:
+    return pl.len().cast(pl.Int64) if spec.domain is None else spec.domain.sum().cast(pl.Int64)
+
+
+def mostly_success(considered: int, unexpected: int, mostly: float | None) -> bool:
+    """GX's rule: vacuously true on no rows; else the share of expected rows must reach ``mostly``."""
+    if considered == 0:
+        return True
+    if mostly is None:
+        return unexpected == 0
+    return (considered - unexpected) / considered >= mostly - 1e-12
+
+
+def percent(part: int, whole: int) -> float | None:
+    return None if whole == 0 else 100.0 * part / whole
+
+
+def map_check(
+    spec: Spec,
+    values: pl.Expr | Sequence[str],
+    unexpected: pl.Expr,
+    *,
+    missing: pl.Expr,
+    skip_missing: bool = True,
+    value_of: Callable[[Any], Any] | None = None,
+) -> Check:
+    """Build a row-wise check.
+
+    Args:
+        spec: the expectation spec.
+        values: the column expression whose values the unexpected lists report, or column names
+            (then each unexpected value is a dict of those columns, as GX reports multicolumn rows).
+        unexpected: boolean expression, True where a considered row violates the expectation.
+        missing: boolean expression, True where a row counts as missing (null).
+        skip_missing: missing rows are not considered (GX's default); False counts them as considered.
+        value_of: converts each reported value (e.g. struct dicts to tuples).
+    """
+    considered_rows = in_domain(spec, ~missing) if skip_missing else in_domain(spec, pl.lit(True))
+    bad = considered_rows & unexpected.fill_null(False)
+    if isinstance(values, pl.Expr):
+        shown = values
+    else:
+        shown = pl.struct([pl.col(c) for c in values])
+    fmt = spec.result_format
+    metrics: dict[str, Metric] = {
+        "element_count": Metric(domain_count(spec)),
+        "missing_count": Metric(in_domain(spec, missing).sum().cast(pl.Int64)),
+        "unexpected_count": Metric(bad.sum().cast(pl.Int64)),
+    }
+    limit = spec.partial_limit
+    if fmt.at_least(ResultFormat.BASIC):
+        metrics["partial_unexpected_list"] = Metric(shown.filter(bad).head(limit).implode())
+    if fmt.at_least(ResultFormat.SUMMARY):
+        metrics["partial_unexpected_index_list"] = Metric(ROW_POSITION.filter(bad).head(limit).implode())
+        metrics["unexpected_values_for_counts"] = Metric(
+            shown.filter(bad).value_counts(sort=True, name="count").head(limit).implode()
+        )
+    if fmt.at_least(ResultFormat.COMPLETE):
+        metrics["unexpected_list"] = Metric(shown.filter(bad).implode())
+        metrics["unexpected_index_list"] = Metric(ROW_POSITION.filter(bad).implode())
+
+    mostly = spec.kwargs.get("mostly")
+    convert = value_of or (lambda v: v)
+
+    def evaluate(m: Mapping[str, Any]) -> Verdict:
+        element = int(m["element_count"])
+        missing_n = int(m["missing_count"])
+        unexpected_n = int(m["unexpected_count"])
+        considered = element - missing_n if skip_missing else element
+        result: dict[str, Any] = {
+            "element_count": element,
+            "unexpected_count": unexpected_n,
+            "unexpected_percent": percent(unexpected_n, considered),
+            "partial_unexpected_list": [convert(v) for v in m.get("partial_unexpected_list") or []],
+            "missing_count": missing_n,
+            "missing_percent": percent(missing_n, element),
+            "unexpected_percent_total": percent(unexpected_n, element),
+            "unexpected_percent_nonmissing": percent(unexpected_n, considered),
+        }
+        if "partial_unexpected_index_list" in m:
+            result["partial_unexpected_index_list"] = list(m["partial_unexpected_index_list"])
+            result["partial_unexpected_counts"] = [
+                {"value": convert(_value_of_count(row)), "count": int(row["count"])}
+                for row in m["unexpected_values_for_counts"]
+            ]
+        if "unexpected_list" in m:
+            result["unexpected_list"] = [convert(v) for v in m["unexpected_list"]]
+            result["unexpected_index_list"] = list(m["unexpected_index_list"])
+        return Verdict(mostly_success(considered, unexpected_n, mostly), result)
+
+    return Check(metrics, evaluate)
+
+
+def _value_of_count(row: Mapping[str, Any]) -> Any:
+    return next(v for k, v in row.items() if k != "count")
+
+
+def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,
+               skip_missing: bool = True) -> Check:
+    """A single-column map check: ``unexpected(col)`` is True for a bad non-null value."""
+    column = pl.col(spec.kwargs["column"])
+    return map_check(spec, column, unexpected(column), missing=column.is_null(),
+                     skip_missing=skip_missing)
+
+
+def aggregate_check(
+    spec: Spec,
+    metrics: Mapping[str, pl.Expr | Metric],
+    judge: Callable[[Mapping[str, Any]], tuple[bool, dict[str, Any]]],
+) -> Check:
+    """An aggregate check: ``judge`` receives the metric values and returns (success, result)."""
+    planned = {k: (v if isinstance(v, Metric) else Metric(v)) for k, v in metrics.items()}
+
+    def evaluate(m: Mapping[str, Any]) -> Verdict:
+        success, result = judge(m)
+        return Verdict(success, result)
+
+    return Check(planned, evaluate)
+
+
+def column_values(spec: Spec, column: str | None = None) -> pl.Expr:
+    """The non-null values of ``column`` in the expectation's domain, for aggregates."""
+    expr = pl.col(column or spec.kwargs["column"])
+    if spec.domain is not None:
+        expr = expr.filter(spec.domain)
+    return expr.drop_nulls()
+
+
+def between(value: Any, min_value: Any, max_value: Any, strict_min: bool = False,
+            strict_max: bool = False) -> bool:
+    """GX's range test: a None bound is open; a None or NaN observed value fails."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    if min_value is not None:
+        lo = coerce_like(min_value, value)
+        if value < lo or (strict_min and value == lo):
+            return False
+    if max_value is not None:
+        hi = coerce_like(max_value, value)
+        if value > hi or (strict_max and value == hi):
+            return False
+    return True
+
+
+def range_judge(spec: Spec, key: str = "observed_value") -> Callable[[Mapping[str, Any]], tuple[bool, dict[str, Any]]]:
+    """A judge comparing metric ``key`` with the spec's min_value/max_value (and strictness)."""
+
+    def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+        observed = m[key]
+        ok = between(observed, spec.kwargs.get("min_value"), spec.kwargs.get("max_value"),
+                     bool(spec.kwargs.get("strict_min")), bool(spec.kwargs.get("strict_max")))
+        return ok, {"observed_value": observed}
+
+    return judge
+
+
+def check_bounds(spec: Spec) -> None:
+    """min_value must not exceed max_value (GX raises the same)."""
+    lo, hi = spec.kwargs.get("min_value"), spec.kwargs.get("max_value")
+    if lo is None and hi is None:
+        return
+    if lo is not None and hi is not None:
+        try:
+            if lo > hi:
+                raise SuiteError("min_value cannot be greater than max_value", argument="min_value")
+        except TypeError:
+            pass
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    from dateutil import parser
+
+    return parser.parse(text)
+
+
+def coerce_like(bound: Any, value: Any) -> Any:
+    """Coerce a bound as GX serializes it (ISO strings for datetimes) to the observed value's type."""
+    if isinstance(value, dt.datetime) and isinstance(bound, str):
+        parsed = parse_datetime(bound)
+        if value.tzinfo is None and parsed.tzinfo is not None:
+            parsed = parsed.replace(tzinfo=None)
+        elif value.tzinfo is not None and parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=value.tzinfo)
+        return parsed
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and isinstance(bound, str):
+        return parse_datetime(bound).date()
+    return bound
+
+
+def literal_for(dtype: pl.DataType, value: Any) -> Any:
+    """A kwargs value converted to compare against a column of ``dtype`` (ISO strings to datetimes)."""
+    if value is None:
+        return None
+    if dtype.is_temporal() and isinstance(value, str):
+        parsed = parse_datetime(value)
+        if isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is None and parsed.tzinfo is not None:
+                parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+            elif dtype.time_zone is not None and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            return parsed
+        if dtype == pl.Date:
+            return parsed.date()
+    return value
+
+
+def is_numeric(dtype: pl.DataType) -> bool:
+    return dtype.is_numeric()

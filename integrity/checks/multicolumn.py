@@ -1,0 +1,3 @@
+"""multicolumn expectations."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""pair expectations."""
+
+from __future__ import annotations

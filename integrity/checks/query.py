@@ -1,0 +1,3 @@
+"""query expectations."""
+
+from __future__ import annotations

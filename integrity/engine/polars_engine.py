@@ -1,0 +1,231 @@
+"""The embedded engine: plan a suite's metrics, compute them in one polars query, judge the results.
+
+Planning builds each expectation's :class:`~integrity.checks.base.Check`, deduplicates their metrics
+across the whole suite, and puts every fusable metric into a single ``select`` over the LazyFrame.
+Metrics that need their own pass (a SQL query, a bootstrap over the full column) run after it.
+If the fused query fails, each expectation is retried on its own so that one broken expectation
+becomes one error result instead of sinking the suite.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import polars as pl
+
+from integrity.checks.base import BUILTIN, Check, ExpectationDef, Metric, Registry, Spec
+from integrity.checks.condition import parse_condition
+from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
+from integrity.suites import Suite
+from integrity.types import (
+    ExpectationConfig,
+    ExpectationResult,
+    Outcome,
+    ResultFormat,
+    ValidationResult,
+)
+
+
+@dataclass
+class PlannedExpectation:
+    index: int
+    config: ExpectationConfig
+    result_format: ResultFormat
+    catch: bool
+    check: Check | None = None
+    error: BaseException | None = None
+    aliases: dict[str, str] = field(default_factory=dict)
+    """Local metric name -> column alias in the fused query (or pass id)."""
+
+
+@dataclass
+class Plan:
+    """Everything the engine will compute for one suite over one batch."""
+
+    expectations: list[PlannedExpectation]
+    fused: dict[str, pl.Expr]
+    passes: dict[str, Metric]
+    requested: int
+
+    @property
+    def queries(self) -> int:
+        return (1 if self.fused else 0) + len(self.passes)
+
+    def describe(self) -> str:
+        lines = [
+            f"{len(self.expectations)} expectations ask for {self.requested} metrics; "
+            f"{len(self.fused) + len(self.passes)} after de-duplication.",
+            f"{self.queries} quer{'y' if self.queries == 1 else 'ies'} over the batch:",
+        ]
+        if self.fused:
+            lines.append(f"  query 1: one fused select computing {len(self.fused)} metrics")
+        for n, (alias, metric) in enumerate(self.passes.items(), start=2 if self.fused else 1):
+            lines.append(f"  query {n}: {alias}: own pass ({metric.reason or 'needs the whole column'})")
+        for p in self.expectations:
+            status = "error: " + str(p.error) if p.error else ", ".join(sorted(set(p.aliases.values())))
+            lines.append(f"  #{p.index} {p.config.type}: {status}")
+        return "\n".join(lines)
+
+
+def plan_suite(
+    lf: pl.LazyFrame,
+    suite: Suite,
+    *,
+    result_format: ResultFormat | str | None = None,
+    catch_exceptions: bool | None = None,
+    registry: Registry | None = None,
+) -> Plan:
+    """Build the plan: checks, the fused metric expressions, and the separate passes."""
+    registry = registry or _builtin()
+    schema = lf.collect_schema()
+    planned: list[PlannedExpectation] = []
+    fused: dict[str, pl.Expr] = {}
+    passes: dict[str, Metric] = {}
+    by_identity: dict[str, str] = {}
+    requested = 0
+    override = ResultFormat.parse(result_format) if result_format is not None else None
+    for index, config in enumerate(suite.expectations):
+        fmt = override or ResultFormat.parse(config.kwargs.get("result_format"))
+        explicit = catch_exceptions if catch_exceptions is not None else config.kwargs.get("catch_exceptions")
+        item = PlannedExpectation(index, config, fmt, catch=explicit is not False)
+        planned.append(item)
+        try:
+            definition = registry.get(config.type)
+            item.check = _build(definition, config, schema, fmt, suite.path, index)
+        except IntegrityError as exc:
+            if explicit is not True:
+                raise
+            item.error = exc
+            continue
+        for local, metric in item.check.metrics.items():
+            requested += 1
+            identity = metric.identity()
+            alias = by_identity.get(identity)
+            if alias is None:
+                alias = f"m{len(by_identity)}"
+                by_identity[identity] = alias
+                if metric.expr is not None:
+                    fused[alias] = metric.expr.alias(alias)
+                else:
+                    passes[alias] = metric
+            item.aliases[local] = alias
+    return Plan(planned, fused, passes, requested)
+
+
+def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
+           fmt: ResultFormat, path: str | None, index: int) -> Check:
+    def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
+        arg = argument or getattr(exc, "argument", None)
+        message = str(exc)
+        if isinstance(exc, SuiteError) and exc.argument:
+            message = message.split(f"argument '{exc.argument}': ", 1)[-1]
+        return SuiteError(message, path=path, index=index, expectation_type=config.type, argument=arg)
+
+    columns = list(schema.names())
+    if definition.needs_columns:
+        for arg_name in definition.column_args:
+            value = config.kwargs.get(arg_name)
+            names = value if isinstance(value, list) else [value] if value is not None else []
+            for name in names:
+                if name not in schema:
+                    raise SuiteError(
+                        f"column {name!r} is not in the batch.{did_you_mean(str(name), columns)} "
+                        f"The batch has: {', '.join(columns)}.",
+                        path=path, index=index, expectation_type=config.type, argument=arg_name)
+    domain = None
+    condition = config.kwargs.get("row_condition")
+    if condition:
+        try:
+            domain = parse_condition(condition, config.kwargs.get("condition_parser"), columns)
+        except ConditionError as exc:
+            raise located(exc, "row_condition") from None
+    spec = Spec(config.type, config.kwargs, schema, domain, fmt)
+    try:
+        return definition.build(spec)
+    except SuiteError as exc:
+        raise located(exc) from None
+
+
+def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite") -> ValidationResult:
+    """Compute the plan's metrics (one fused query, plus any own passes) and judge every expectation."""
+    started = time.perf_counter()
+    values: dict[str, Any] = {}
+    failed: dict[str, BaseException] = {}
+    if plan.fused:
+        try:
+            values.update(lf.select(list(plan.fused.values())).collect().row(0, named=True))
+        except Exception:
+            # Isolate the broken expectation(s): recompute per expectation.
+            for item in plan.expectations:
+                exprs = [plan.fused[a] for a in set(item.aliases.values()) if a in plan.fused]
+                if not exprs:
+                    continue
+                try:
+                    values.update(lf.select(exprs).collect().row(0, named=True))
+                except Exception as exc:
+                    for alias in item.aliases.values():
+                        failed.setdefault(alias, exc)
+    for alias, metric in plan.passes.items():
+        try:
+            assert metric.run is not None
+            values[alias] = metric.run(lf)
+        except Exception as exc:
+            failed[alias] = exc
+    results = [_judge(item, values, failed) for item in plan.expectations]
+    elapsed = time.perf_counter() - started
+    return ValidationResult(suite_name, tuple(results), queries=plan.queries,
+                            meta={"validation_seconds": round(elapsed, 6)})
+
+
+def _judge(item: PlannedExpectation, values: Mapping[str, Any],
+           failed: Mapping[str, BaseException]) -> ExpectationResult:
+    error = item.error or next((failed[a] for a in item.aliases.values() if a in failed), None)
+    if error is None and item.check is not None:
+        try:
+            verdict = item.check.evaluate({local: values[alias] for local, alias in item.aliases.items()})
+        except Exception as exc:
+            error = exc
+        else:
+            result = {} if item.result_format is ResultFormat.BOOLEAN_ONLY else verdict.result
+            return ExpectationResult(item.config, verdict.success, result,
+                                     Outcome.PASSED if verdict.success else Outcome.FAILED)
+    assert error is not None
+    if not item.catch:
+        if isinstance(error, IntegrityError):
+            raise error
+        raise SuiteError(f"failed while evaluating: {type(error).__name__}: {error}",
+                         index=item.index, expectation_type=item.config.type) from error
+    message = f"{type(error).__name__}: {error}"
+    return ExpectationResult(
+        item.config, False, {}, Outcome.ERROR,
+        exception_info={
+            "raised_exception": True,
+            "exception_message": message,
+            "exception_traceback": "".join(traceback.format_exception(error)),
+        },
+    )
+
+
+def validate_frame(
+    lf: pl.LazyFrame | pl.DataFrame,
+    suite: Suite,
+    *,
+    result_format: ResultFormat | str | None = None,
+    catch_exceptions: bool | None = None,
+    registry: Registry | None = None,
+) -> ValidationResult:
+    """Validate a polars frame against a suite in one fused pass."""
+    lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
+    plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
+                      registry=registry)
+    return run_plan(lazy, plan, suite.name)
+
+
+def _builtin() -> Registry:
+    from integrity.checks import builtin_registry
+
+    return builtin_registry()

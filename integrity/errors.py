@@ -1,0 +1,75 @@
+"""Every error integrity raises on purpose.
+
+Tree::
+
+    IntegrityError                 root: catch this to catch everything below
+    ├── SuiteError                 a suite file that cannot be used (names file, expectation, argument)
+    │   └── UnknownExpectationError   an expectation type the registry does not know
+    ├── DataError                  a data file that cannot be read (names file and line when known)
+    ├── ConditionError             a row_condition that does not parse
+    └── ExpectationRunError        an expectation that failed while it was evaluated
+
+Each error carries a message that says what is wrong, where, and what to do about it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class IntegrityError(Exception):
+    """Root of integrity's own errors."""
+
+
+class SuiteError(IntegrityError, ValueError):
+    """A suite that cannot be loaded or validated."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | None = None,
+        index: int | None = None,
+        expectation_type: str | None = None,
+        argument: str | None = None,
+    ) -> None:
+        self.path = path
+        self.index = index
+        self.expectation_type = expectation_type
+        self.argument = argument
+        where = []
+        if path:
+            where.append(path)
+        if index is not None:
+            where.append(f"expectation #{index}" + (f" ({expectation_type})" if expectation_type else ""))
+        if argument:
+            where.append(f"argument '{argument}'")
+        super().__init__((": ".join(where) + ": " if where else "") + message)
+
+
+class UnknownExpectationError(SuiteError):
+    """An expectation type that is not in the registry."""
+
+
+class DataError(IntegrityError):
+    """A data file that cannot be read, or a column of the wrong type."""
+
+
+class ConditionError(IntegrityError, ValueError):
+    """A row_condition that cannot be parsed."""
+
+
+class ExpectationRunError(IntegrityError):
+    """An expectation that raised while it was evaluated."""
+
+
+def close_matches(word: str, options: Iterable[str], n: int = 3) -> list[str]:
+    """Return the options closest to ``word``, for 'did you mean' hints."""
+    return difflib.get_close_matches(word, list(options), n=n, cutoff=0.6)
+
+
+def did_you_mean(word: str, options: Iterable[str]) -> str:
+    """A ' Did you mean ...?' suffix, or '' when nothing is close."""
+    matches = close_matches(word, options)
+    return f" Did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""

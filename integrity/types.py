@@ -1,0 +1,121 @@
+"""Result types shared by every layer: plain frozen data with ``to_dict()`` in GX's shape."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ResultFormat(enum.StrEnum):
+    """How much detail each expectation result carries (GX's result_format)."""
+
+    BOOLEAN_ONLY = "BOOLEAN_ONLY"
+    BASIC = "BASIC"
+    SUMMARY = "SUMMARY"
+    COMPLETE = "COMPLETE"
+
+    @classmethod
+    def parse(cls, value: object) -> ResultFormat:
+        """Accept a string or GX's ``{"result_format": "..."}`` dict."""
+        if isinstance(value, dict):
+            value = value.get("result_format", "BASIC")
+        if value is None:
+            return cls.BASIC
+        try:
+            return cls(str(value).upper())
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown result_format {value!r}; use one of {valid}") from None
+
+    def at_least(self, other: ResultFormat) -> bool:
+        order = list(ResultFormat)
+        return order.index(self) >= order.index(other)
+
+
+class Outcome(enum.StrEnum):
+    """What happened to one expectation."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    NOT_EVALUATED = "not_evaluated"
+
+
+@dataclass(frozen=True)
+class ExpectationConfig:
+    """One expectation as a suite declares it."""
+
+    type: str
+    kwargs: dict[str, Any]
+    meta: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    notes: Any = None
+    severity: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": self.type, "kwargs": dict(self.kwargs), "meta": dict(self.meta)}
+        if self.id is not None:
+            out["id"] = self.id
+        if self.notes is not None:
+            out["notes"] = self.notes
+        if self.severity is not None:
+            out["severity"] = self.severity
+        return out
+
+
+@dataclass(frozen=True)
+class ExpectationResult:
+    """The verdict on one expectation: GX's ExpectationValidationResult."""
+
+    config: ExpectationConfig
+    success: bool
+    result: dict[str, Any]
+    outcome: Outcome
+    exception_info: dict[str, Any] = field(
+        default_factory=lambda: {"raised_exception": False, "exception_message": None,
+                                 "exception_traceback": None}
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "expectation_config": self.config.to_dict(),
+            "result": self.result,
+            "exception_info": self.exception_info,
+            "meta": {},
+        }
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The verdict on a whole suite over one batch: GX's ExpectationSuiteValidationResult."""
+
+    suite_name: str
+    results: tuple[ExpectationResult, ...]
+    queries: int = 1
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def success(self) -> bool:
+        return all(r.success for r in self.results)
+
+    @property
+    def statistics(self) -> dict[str, Any]:
+        evaluated = len(self.results)
+        ok = sum(1 for r in self.results if r.success)
+        return {
+            "evaluated_expectations": evaluated,
+            "successful_expectations": ok,
+            "unsuccessful_expectations": evaluated - ok,
+            "success_percent": (100.0 * ok / evaluated) if evaluated else None,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "success": self.success,
+            "suite_name": self.suite_name,
+            "statistics": self.statistics,
+            "results": [r.to_dict() for r in self.results],
+            "meta": dict(self.meta),
+        }
