@@ -91,6 +91,8 @@ class Spec:
     """Boolean expression selecting the rows the expectation applies to (``row_condition``)."""
     result_format: ResultFormat = ResultFormat.BASIC
     partial_limit: int = 20
+    tables: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
+    """Other tables by name, for expectations that compare against them."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)

@@ -78,6 +78,7 @@ def plan_suite(
     result_format: ResultFormat | str | None = None,
     catch_exceptions: bool | None = None,
     registry: Registry | None = None,
+    tables: Mapping[str, pl.LazyFrame] | None = None,
 ) -> Plan:
     """Build the plan: checks, the fused metric expressions, and the separate passes."""
     registry = registry or _builtin()
@@ -95,7 +96,7 @@ def plan_suite(
         planned.append(item)
         try:
             definition = registry.get(config.type)
-            item.check = _build(definition, config, schema, fmt, suite.path, index)
+            item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {})
         except IntegrityError as exc:
             if explicit is not True:
                 raise
@@ -117,7 +118,8 @@ def plan_suite(
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
-           fmt: ResultFormat, path: str | None, index: int) -> Check:
+           fmt: ResultFormat, path: str | None, index: int,
+           tables: Mapping[str, pl.LazyFrame]) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         arg = argument or getattr(exc, "argument", None)
         message = str(exc)
@@ -143,7 +145,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
             domain = parse_condition(condition, config.kwargs.get("condition_parser"), columns)
         except ConditionError as exc:
             raise located(exc, "row_condition") from None
-    spec = Spec(config.type, config.kwargs, schema, domain, fmt)
+    spec = Spec(config.type, config.kwargs, schema, domain, fmt, tables=tables)
     try:
         return definition.build(spec)
     except SuiteError as exc:
@@ -217,11 +219,16 @@ def validate_frame(
     result_format: ResultFormat | str | None = None,
     catch_exceptions: bool | None = None,
     registry: Registry | None = None,
+    tables: Mapping[str, pl.LazyFrame] | None = None,
 ) -> ValidationResult:
-    """Validate a polars frame against a suite in one fused pass."""
+    """Validate a polars frame against a suite in one fused pass.
+
+    ``tables`` names other tables that expectations such as
+    expect_table_row_count_to_equal_other_table compare against.
+    """
     lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
     plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
-                      registry=registry)
+                      registry=registry, tables=tables)
     return run_plan(lazy, plan, suite.name)
 
 
