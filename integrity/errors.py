@@ -34,6 +34,8 @@ class SuiteError(IntegrityError, ValueError):
         expectation_type: str | None = None,
         argument: str | None = None,
     ) -> None:
+        self.detail = message
+        """The message without its location prefix."""
         self.path = path
         self.index = index
         self.expectation_type = expectation_type

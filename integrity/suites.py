@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from integrity.checks.base import COMMON_ARGS, BUILTIN, Registry
+from integrity.checks.base import COMMON_ARGS, Registry
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
 from integrity.types import ExpectationConfig
 

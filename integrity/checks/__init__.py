@@ -7,8 +7,13 @@ from __future__ import annotations
 
 from integrity.checks import (  # noqa: F401  (imported to register their expectations)
     aggregate,
+    aggregate_sets,
+    association,
     column_map,
+    column_map_text,
+    column_map_types,
     distribution,
+    distribution_ks,
     multicolumn,
     pair,
     query,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +56,7 @@ def _tokenize(text: str) -> list[_Tok]:
 
 
 class _Parser:
-    def __init__(self, text: str, columns: list[str] | None) -> None:
+    def __init__(self, text: str, columns: Mapping[str, pl.DataType] | None) -> None:
         self.text = text
         self.tokens = _tokenize(text)
         self.i = 0
@@ -115,7 +116,7 @@ class _Parser:
         if self.at("==", "!=", "<", "<=", ">", ">="):
             op = self.take().text
             right = self.operand()
-            return _compare(op, left, right)
+            return _compare(op, *self.coerce(left, right))
         if self.at("in"):
             self.take()
             return _as_expr(left).is_in(self.list_literal())
@@ -188,15 +189,39 @@ class _Parser:
                 raise self.fail(f"unknown method {name!r} (use notnull() or isnull())")
         return expr
 
+    def coerce(self, left: Any, right: Any) -> tuple[Any, Any]:
+        """Compare a column with a literal of another kind as pandas would: text columns compare
+        as text; a number column never equals a string (and ordering them is an error)."""
+        for col_side, lit_side in ((left, right), (right, left)):
+            if not isinstance(col_side, pl.Expr) or isinstance(lit_side, pl.Expr) or lit_side is None:
+                continue
+            names = col_side.meta.root_names()
+            dtype = self.columns.get(names[0]) if self.columns is not None and len(names) == 1 else None
+            if dtype is None:
+                continue
+            if dtype == pl.String and isinstance(lit_side, int | float) and not isinstance(lit_side, bool):
+                lit_side = str(lit_side)
+            elif dtype.is_numeric() and isinstance(lit_side, str):
+                lit_side = _Mismatch(lit_side)
+            return (col_side, lit_side) if col_side is left else (lit_side, col_side)
+        return left, right
+
     def column(self, name: str) -> pl.Expr:
         if self.columns is not None and name not in self.columns:
             from integrity.errors import did_you_mean
 
             raise ConditionError(
                 f"row_condition {self.text!r} names column {name!r}, which the batch does not have."
-                f"{did_you_mean(name, self.columns)}"
+                f"{did_you_mean(name, list(self.columns))}"
             )
         return pl.col(name)
+
+
+@dataclass(frozen=True)
+class _Mismatch:
+    """A string literal compared with a number column: never equal, and not orderable."""
+
+    value: str
 
 
 def _as_expr(value: Any) -> pl.Expr:
@@ -204,6 +229,11 @@ def _as_expr(value: Any) -> pl.Expr:
 
 
 def _compare(op: str, left: Any, right: Any) -> pl.Expr:
+    if isinstance(left, _Mismatch) or isinstance(right, _Mismatch):
+        if op in ("==", "!="):
+            return pl.lit(op == "!=")
+        raise ConditionError(f"cannot order a number column against the text {(left if isinstance(left, _Mismatch) else right).value!r}; "
+                             "compare with a number")
     lhs, rhs = _as_expr(left), right if isinstance(right, pl.Expr) else pl.lit(right)
     if right is None or left is None:
         target = lhs if right is None else _as_expr(right)
@@ -212,12 +242,14 @@ def _compare(op: str, left: Any, right: Any) -> pl.Expr:
         if op == "!=":
             return target.is_not_null()
     return {
-        "==": lambda: lhs == rhs, "!=": lambda: lhs != rhs, "<": lambda: lhs < rhs,
+        # pandas semantics (GX's reference backend): a null is "not equal" to any value.
+        "==": lambda: lhs == rhs, "!=": lambda: lhs.ne_missing(rhs), "<": lambda: lhs < rhs,
         "<=": lambda: lhs <= rhs, ">": lambda: lhs > rhs, ">=": lambda: lhs >= rhs,
     }[op]()
 
 
-def parse_condition(text: str, parser: str | None = None, columns: list[str] | None = None) -> pl.Expr:
+def parse_condition(text: str, parser: str | None = None,
+                    columns: Mapping[str, pl.DataType] | None = None) -> pl.Expr:
     """Parse a row_condition into a boolean polars expression (null counts as False)."""
     if parser is not None and parser not in PARSERS:
         raise ConditionError(

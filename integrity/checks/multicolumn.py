@@ -1,3 +1,113 @@
-"""multicolumn expectations."""
+"""Multicolumn expectations: a yes/no question for every row of the columns in column_list.
+
+Rows are dropped per ``ignore_row_if`` (all values missing by default). Unexpected values are
+reported as ``{column: value}`` dicts, as GX reports them.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import combinations
+from typing import Any
+
+import polars as pl
+
+from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
+from integrity.checks.families import (
+    comparable,
+    gx_mostly,
+    in_domain,
+    map_check,
+    one_of,
+    rows_to_ignore,
+    string_list,
+)
+
+COLUMNS = ("column_list",)
+ARGS = (
+    Arg("column_list", required=True, check=string_list),
+    Arg("mostly", default=1.0, check=gx_mostly),
+    Arg(
+        "ignore_row_if",
+        (str,),
+        default="all_values_are_missing",
+        check=one_of("all_values_are_missing", "any_value_is_missing", "never"),
+    ),
+    Arg("row_condition", (str,)),
+    Arg("condition_parser", (str,)),
+)
+#: GX cannot count dict values, and says so in this detail instead of partial_unexpected_counts.
+_COUNTS_ERROR = "partial_unexpected_counts requested, but requires a hashable type"
+
+
+def multicolumn_check(spec: Spec, unexpected: pl.Expr) -> Check:
+    """A multicolumn map check: ``unexpected`` is True for a bad row among those considered."""
+    columns = list(spec.kwargs["column_list"])
+    ignored = rows_to_ignore(columns, spec.get("ignore_row_if", "all_values_are_missing"))
+    base = map_check(spec, columns, unexpected, missing=ignored)
+    metrics = {k: v for k, v in base.metrics.items() if k != "unexpected_values_for_counts"}
+
+    def evaluate(m: Mapping[str, Any]) -> Verdict:
+        verdict = base.evaluate({**m, "unexpected_values_for_counts": []})
+        result = dict(verdict.result)
+        if result.pop("partial_unexpected_counts", None) is not None:
+            result["details"] = {"partial_unexpected_counts_error": _COUNTS_ERROR}
+        return Verdict(verdict.success, result)
+
+    return Check(metrics, evaluate)
+
+
+def _considered(spec: Spec) -> pl.Expr:
+    columns = list(spec.kwargs["column_list"])
+    return in_domain(
+        spec, ~rows_to_ignore(columns, spec.get("ignore_row_if", "all_values_are_missing"))
+    )
+
+
+@expectation(
+    "expect_compound_columns_to_be_unique", family="multicolumn", column_args=COLUMNS, args=ARGS
+)
+def compound_unique(spec: Spec) -> Check:
+    """The combination of values in column_list is unique across the considered rows."""
+    columns = [pl.col(c) for c in spec.kwargs["column_list"]]
+    # Partitioning by the considered flag too counts duplicates among considered rows only.
+    repeats = pl.len().over([*columns, _considered(spec)]) > 1
+    return multicolumn_check(spec, repeats)
+
+
+@expectation(
+    "expect_multicolumn_sum_to_equal",
+    family="multicolumn",
+    column_args=COLUMNS,
+    args=(*ARGS, Arg("sum_total", (int, float), required=True)),
+)
+def multicolumn_sum(spec: Spec) -> Check:
+    """The values of column_list sum to sum_total in every row (nulls count as 0)."""
+    total = pl.sum_horizontal([pl.col(c) for c in spec.kwargs["column_list"]])
+    return multicolumn_check(spec, total != spec.kwargs["sum_total"])
+
+
+def _unique_within_record(spec: Spec) -> Check:
+    columns = comparable(spec, spec.kwargs["column_list"])
+    # Nulls count as values here: two nulls in one row are a repeat.
+    repeats = [x.eq_missing(y) for x, y in combinations(columns, 2)]
+    return multicolumn_check(spec, pl.any_horizontal(repeats) if repeats else pl.lit(False))
+
+
+@expectation(
+    "expect_select_column_values_to_be_unique_within_record",
+    family="multicolumn",
+    column_args=COLUMNS,
+    args=ARGS,
+)
+def select_unique(spec: Spec) -> Check:
+    """The values of column_list differ from each other within every row."""
+    return _unique_within_record(spec)
+
+
+@expectation(
+    "expect_multicolumn_values_to_be_unique", family="multicolumn", column_args=COLUMNS, args=ARGS
+)
+def multicolumn_unique(spec: Spec) -> Check:
+    """GX's older name of expect_select_column_values_to_be_unique_within_record."""
+    return _unique_within_record(spec)

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import BUILTIN, Check, ExpectationDef, Metric, Registry, Spec
+from integrity.checks.base import Check, ExpectationDef, Metric, Registry, Spec
 from integrity.checks.condition import parse_condition
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
 from integrity.suites import Suite
@@ -121,11 +121,12 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
            fmt: ResultFormat, path: str | None, index: int,
            tables: Mapping[str, pl.LazyFrame]) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
+        """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
-        message = str(exc)
-        if isinstance(exc, SuiteError) and exc.argument:
-            message = message.split(f"argument '{exc.argument}': ", 1)[-1]
-        return SuiteError(message, path=path, index=index, expectation_type=config.type, argument=arg)
+        if isinstance(exc, SuiteError):
+            return type(exc)(exc.detail, path=path, index=index, expectation_type=config.type,
+                             argument=arg)
+        return SuiteError(str(exc), path=path, index=index, expectation_type=config.type, argument=arg)
 
     columns = list(schema.names())
     if definition.needs_columns:
@@ -142,7 +143,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
     condition = config.kwargs.get("row_condition")
     if condition:
         try:
-            domain = parse_condition(condition, config.kwargs.get("condition_parser"), columns)
+            domain = parse_condition(condition, config.kwargs.get("condition_parser"), schema)
         except ConditionError as exc:
             raise located(exc, "row_condition") from None
     spec = Spec(config.type, config.kwargs, schema, domain, fmt, tables=tables)

@@ -52,6 +52,8 @@ def load_cases(folder: Path | None = None) -> list[Case]:
         spec = json.loads(path.read_text())
         rel = f"{path.parent.name}/{path.name}"
         for d_index, dataset in enumerate(spec["datasets"]):
+            if not applicable(dataset):
+                continue
             schema = (dataset.get("schemas") or {}).get(BACKEND)
             for test in dataset["tests"]:
                 if not applicable(test):
@@ -229,5 +231,6 @@ def _deep_close(expected: Any, actual: Any) -> bool:
 
 def error_text(error: BaseException) -> str:
     """The error as a traceback's last line would show it, once per exception class it is."""
-    return "\n".join(f"{cls.__name__}: {error}" for cls in type(error).__mro__
+    messages = [str(error)] + ([error.detail] if hasattr(error, "detail") else [])
+    return "\n".join(f"{cls.__name__}: {message}" for cls in type(error).__mro__ for message in messages
                      if issubclass(cls, BaseException) and cls not in (BaseException, Exception, object))

@@ -1,0 +1,147 @@
+"""The Python API: validate data (a file, a glob or a polars frame) against a suite.
+
+Layer 4, like :mod:`integrity.pipeline`: it wires a connector, the suite loader and the engine.
+
+    >>> import integrity
+    >>> result = integrity.validate("feedback.csv", "expectations/customer_feedback.json")
+    >>> result.success, result.statistics["unsuccessful_expectations"]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import polars as pl
+
+from integrity.checks.base import Registry
+from integrity.connectors import files
+from integrity.engine.polars_engine import Plan, plan_suite, run_plan
+from integrity.errors import DataError, IntegrityError, SuiteError
+from integrity.suites import Suite, load_suite, parse_suite
+from integrity.types import Outcome, ResultFormat, ValidationResult
+
+Data: TypeAlias = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
+"""What :func:`validate` reads: a Parquet/CSV/NDJSON path or glob, or a polars frame."""
+
+SuiteSource: TypeAlias = str | os.PathLike[str] | Suite | Mapping[str, Any]
+"""A suite: a JSON/YAML file path, a loaded :class:`Suite`, or a parsed suite dict."""
+
+
+def validate(
+    data: Data,
+    suite: SuiteSource,
+    *,
+    result_format: ResultFormat | str | None = None,
+    registry: Registry | None = None,
+) -> ValidationResult:
+    """Validate ``data`` against ``suite`` in one fused pass.
+
+    Args:
+        data: a path or glob of Parquet/CSV/NDJSON files, or a polars LazyFrame/DataFrame.
+        suite: a suite file (GX 1.x or 0.x JSON, or YAML), a :class:`Suite`, or a suite dict.
+        result_format: overrides every expectation's result_format (BOOLEAN_ONLY, BASIC, SUMMARY,
+            COMPLETE).
+        registry: the expectation types to use; defaults to the built-in catalogue.
+
+    Returns:
+        The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
+        ``exception_info`` filled in.
+
+    Raises:
+        SuiteError: the suite cannot be loaded, or does not fit the data (e.g. a missing column).
+        DataError: the data cannot be read; the message names the file and line when known.
+    """
+    fmt = _result_format(result_format)
+    the_suite = _load(suite, registry)
+    lf, source = _frame(data)
+    try:
+        plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry)
+        result = run_plan(lf, plan, the_suite.name)
+    except IntegrityError:
+        raise
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        if source is None:
+            raise DataError(f"cannot compute over the frame: {files.first_line(exc)}") from None
+        raise files.read_errors(exc, source) from None
+    if source is not None and any(r.outcome is Outcome.ERROR for r in result.results):
+        _probe(lf, source)
+    meta = {
+        "data": source if source is not None else f"<{type(data).__name__}>",
+        "suite_path": the_suite.path,
+        "columns": {name: str(dtype) for name, dtype in lf.collect_schema().items()},
+        **result.meta,
+    }
+    return dataclasses.replace(result, meta=meta)
+
+
+def explain(
+    data: Data,
+    suite: SuiteSource,
+    *,
+    result_format: ResultFormat | str | None = None,
+    registry: Registry | None = None,
+) -> str:
+    """Describe the plan (metrics, de-duplication, number of queries) without running it.
+
+    Only the data's schema is read.
+    """
+    return plan(data, suite, result_format=result_format, registry=registry).describe()
+
+
+def plan(
+    data: Data,
+    suite: SuiteSource,
+    *,
+    result_format: ResultFormat | str | None = None,
+    registry: Registry | None = None,
+) -> Plan:
+    """The engine's plan for ``suite`` over ``data``: what :func:`explain` describes."""
+    fmt = _result_format(result_format)
+    the_suite = _load(suite, registry)
+    lf, _ = _frame(data)
+    return plan_suite(lf, the_suite, result_format=fmt, registry=registry)
+
+
+def _result_format(value: ResultFormat | str | None) -> ResultFormat | None:
+    if value is None:
+        return None
+    try:
+        return ResultFormat.parse(value)
+    except ValueError as exc:
+        raise SuiteError(str(exc), argument="result_format") from None
+
+
+def _load(suite: SuiteSource, registry: Registry | None) -> Suite:
+    if isinstance(suite, Suite):
+        return suite
+    if isinstance(suite, Mapping):
+        return parse_suite(suite, registry=registry)
+    return load_suite(Path(suite), registry=registry)
+
+
+def _frame(data: Data) -> tuple[pl.LazyFrame, str | None]:
+    if isinstance(data, pl.LazyFrame):
+        return data, None
+    if isinstance(data, pl.DataFrame):
+        return data.lazy(), None
+    if isinstance(data, str | os.PathLike):
+        source = os.fspath(data)
+        return files.scan(source), source
+    raise TypeError(f"data must be a path, a glob or a polars frame, not {type(data).__name__}")
+
+
+def _probe(lf: pl.LazyFrame, source: str) -> None:
+    """Raise a DataError when the file itself cannot be read (not just one expectation).
+
+    The engine turns a failing query into per-expectation error results; when the cause is the data
+    (a broken quote, a bad value deep in a CSV), the whole run is unusable and the user should hear
+    about the file and line instead. Costs one extra pass, and only after an error.
+    """
+    try:
+        lf.select(pl.all().null_count()).collect()
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise files.read_errors(exc, source) from None

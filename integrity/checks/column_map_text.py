@@ -1,0 +1,282 @@
+"""Column map expectations about text: regexes, SQL LIKE patterns, JSON, and date formats.
+
+Regexes run on polars' vectorised engine; a regex it cannot compile but Python's ``re`` can (look-
+around, back-references) falls back to ``re`` once per distinct value. Parsing checks with no
+polars equivalent (json.loads, jsonschema, strptime, dateutil) also run once per distinct value.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import polars as pl
+
+from integrity.checks.base import Arg, Check, Spec, expectation
+from integrity.checks.column_map import COLUMN, MAP, ColumnTypeError, column_dtype, require_text
+from integrity.checks.families import column_map, per_unique
+
+Matcher = Callable[[pl.Expr], pl.Expr]
+
+
+def _polars_regex_error(regex: str) -> str | None:
+    try:
+        pl.select(pl.lit("").str.contains(regex))
+    except pl.exceptions.PolarsError as exc:
+        # Keep polars' one-line explanation ("error: unclosed group"), not its caret drawing.
+        lines = [ln.strip() for ln in str(exc).splitlines()]
+        reason = next((ln[len("error: "):] for ln in lines if ln.startswith("error: ")), lines[0])
+        return reason
+    return None
+
+
+def regex_problem(regex: Any) -> str | None:
+    """Why ``regex`` cannot be used (naming it and both engines' reasons), or None."""
+    if not isinstance(regex, str):
+        return None
+    polars_reason = _polars_regex_error(regex)
+    if polars_reason is None:
+        return None
+    try:
+        re.compile(regex)
+    except re.error as exc:
+        return f"regex {regex!r} does not compile: {polars_reason} (Python re: {exc})"
+    return None
+
+
+def regex_list_problem(regexes: Any) -> str | None:
+    if not isinstance(regexes, list):
+        return None
+    for regex in regexes:
+        if not isinstance(regex, str):
+            return f"every regex must be a string, got {type(regex).__name__} {regex!r}"
+        problem = regex_problem(regex)
+        if problem:
+            return problem
+    return None
+
+
+def _as_text(spec: Spec) -> Matcher:
+    """The column as text, as GX's pandas backend casts it (str(value)) before matching."""
+    dtype = column_dtype(spec)
+    if dtype.is_nested() or dtype == pl.Object:
+        raise ColumnTypeError(f"cannot match patterns against column {spec.kwargs['column']!r} of "
+                              f"type {dtype}; only text and plain values can be matched.")
+    return lambda col: col if dtype == pl.String else col.cast(pl.String)
+
+
+def regex_matcher(spec: Spec, regex: str) -> Matcher:
+    """Expression builder: True where the value contains a match of ``regex`` (search semantics)."""
+    text = _as_text(spec)
+    if _polars_regex_error(regex) is None:
+        return lambda col: text(col).str.contains(regex)
+    compiled = re.compile(regex)  # polars rejects it but Python accepts it (look-around etc.)
+    return lambda col: per_unique(text(col), lambda v: compiled.search(v) is not None)
+
+
+def like_to_regex(pattern: str) -> str:
+    """A SQL LIKE pattern as an anchored regex: % any run, _ one character, backslash escapes."""
+    out: list[str] = []
+    chars = iter(pattern)
+    for ch in chars:
+        if ch == "\\":
+            out.append(re.escape(next(chars, "\\")))
+        elif ch == "%":
+            out.append(".*")
+        elif ch == "_":
+            out.append(".")
+        else:
+            out.append(re.escape(ch))
+    return "(?s)^" + "".join(out) + "$"
+
+
+def _combine(spec: Spec, regexes: Sequence[str], every: bool) -> Matcher:
+    """True where all (``every``) or any of ``regexes`` match."""
+    matchers = [regex_matcher(spec, r) for r in regexes]
+
+    def matched(col: pl.Expr) -> pl.Expr:
+        exprs = [m(col) for m in matchers]
+        if not exprs:
+            return pl.lit(every)
+        return pl.all_horizontal(exprs) if every else pl.any_horizontal(exprs)
+
+    return matched
+
+
+REGEX_LIST = Arg("regex_list", (list,), required=True, check=regex_list_problem)
+LIKE_LIST = Arg("like_pattern_list", (list,), required=True,
+                check=lambda v: None if all(isinstance(p, str) for p in v) else
+                "every like pattern must be a string")
+MATCH_ON = Arg("match_on", (str,), default="any",
+               check=lambda v: None if v in ("any", "all") else
+               f"match_on must be 'any' or 'all', got {v!r}")
+
+
+@expectation("expect_column_values_to_match_regex", family="column_map",
+             args=(COLUMN, Arg("regex", (str,), default="(?s).*", check=regex_problem), *MAP))
+def match_regex(spec: Spec) -> Check:
+    """Every value contains a match of regex."""
+    matched = regex_matcher(spec, spec.get("regex", "(?s).*"))
+    return column_map(spec, lambda col: ~matched(col))
+
+
+@expectation("expect_column_values_to_not_match_regex", family="column_map",
+             args=(COLUMN, Arg("regex", (str,), required=True, check=regex_problem), *MAP))
+def not_match_regex(spec: Spec) -> Check:
+    """No value contains a match of regex."""
+    return column_map(spec, regex_matcher(spec, spec.kwargs["regex"]))
+
+
+@expectation("expect_column_values_to_match_regex_list", family="column_map",
+             args=(COLUMN, REGEX_LIST, MATCH_ON, *MAP))
+def match_regex_list(spec: Spec) -> Check:
+    """Every value matches any (or, with match_on='all', every) regex of regex_list."""
+    matched = _combine(spec, spec.kwargs["regex_list"], spec.get("match_on", "any") == "all")
+    return column_map(spec, lambda col: ~matched(col))
+
+
+@expectation("expect_column_values_to_not_match_regex_list", family="column_map",
+             args=(COLUMN, REGEX_LIST, *MAP))
+def not_match_regex_list(spec: Spec) -> Check:
+    """No value matches any regex of regex_list."""
+    return column_map(spec, _combine(spec, spec.kwargs["regex_list"], every=False))
+
+
+@expectation("expect_column_values_to_match_like_pattern", family="column_map",
+             args=(COLUMN, Arg("like_pattern", (str,), required=True), *MAP))
+def match_like_pattern(spec: Spec) -> Check:
+    """Every value matches the SQL LIKE pattern."""
+    matched = regex_matcher(spec, like_to_regex(spec.kwargs["like_pattern"]))
+    return column_map(spec, lambda col: ~matched(col))
+
+
+@expectation("expect_column_values_to_not_match_like_pattern", family="column_map",
+             args=(COLUMN, Arg("like_pattern", (str,), required=True), *MAP))
+def not_match_like_pattern(spec: Spec) -> Check:
+    """No value matches the SQL LIKE pattern."""
+    return column_map(spec, regex_matcher(spec, like_to_regex(spec.kwargs["like_pattern"])))
+
+
+@expectation("expect_column_values_to_match_like_pattern_list", family="column_map",
+             args=(COLUMN, LIKE_LIST, MATCH_ON, *MAP))
+def match_like_pattern_list(spec: Spec) -> Check:
+    """Every value matches any (or, with match_on='all', every) LIKE pattern of the list."""
+    regexes = [like_to_regex(p) for p in spec.kwargs["like_pattern_list"]]
+    matched = _combine(spec, regexes, spec.get("match_on", "any") == "all")
+    return column_map(spec, lambda col: ~matched(col))
+
+
+@expectation("expect_column_values_to_not_match_like_pattern_list", family="column_map",
+             args=(COLUMN, LIKE_LIST, *MAP))
+def not_match_like_pattern_list(spec: Spec) -> Check:
+    """No value matches any LIKE pattern of the list."""
+    regexes = [like_to_regex(p) for p in spec.kwargs["like_pattern_list"]]
+    return column_map(spec, _combine(spec, regexes, every=False))
+
+
+def _json_value(text: str) -> tuple[bool, Any]:
+    try:
+        return True, json.loads(text)
+    except ValueError:
+        return False, None
+
+
+@expectation("expect_column_values_to_be_json_parseable", family="column_map", args=(COLUMN, *MAP))
+def be_json_parseable(spec: Spec) -> Check:
+    """Every value is a JSON document (Python's json.loads accepts it)."""
+    if column_dtype(spec) not in (pl.String, pl.Null):
+        # GX's json.loads fails on non-text values, so every one of them is unexpected.
+        return column_map(spec, lambda col: pl.lit(True))
+    return column_map(spec, lambda col: ~per_unique(col, lambda v: _json_value(v)[0]))
+
+
+def _schema_problem(schema: Any) -> str | None:
+    import jsonschema
+
+    try:
+        jsonschema.validators.validator_for(schema).check_schema(schema)
+    except jsonschema.SchemaError as exc:
+        return f"json_schema is not a valid JSON Schema: {exc.message}"
+    return None
+
+
+@expectation("expect_column_values_to_match_json_schema", family="column_map",
+             args=(COLUMN, Arg("json_schema", (dict,), required=True, check=_schema_problem), *MAP))
+def match_json_schema(spec: Spec) -> Check:
+    """Every value is a JSON document valid against json_schema."""
+    import jsonschema
+
+    schema = spec.kwargs["json_schema"]
+    validator = jsonschema.validators.validator_for(schema)(schema)
+
+    def valid(text: str) -> bool:
+        ok, document = _json_value(text)
+        return ok and bool(validator.is_valid(document))
+
+    if column_dtype(spec) not in (pl.String, pl.Null):
+        return column_map(spec, lambda col: pl.lit(True))
+    return column_map(spec, lambda col: ~per_unique(col, valid))
+
+
+def _strftime_problem(fmt: Any) -> str | None:
+    """GX's own probe: a format is usable when a datetime written with it reads back."""
+    if not isinstance(fmt, str):
+        return None
+    try:
+        dt.datetime.strptime(dt.datetime.now().strftime(fmt), fmt)
+    except ValueError as exc:
+        return f"Unable to use provided strftime_format. {fmt!r}: {exc}"
+    return None
+
+
+@expectation("expect_column_values_to_match_strftime_format", family="column_map",
+             args=(COLUMN, Arg("strftime_format", (str,), required=True, check=_strftime_problem),
+                   *MAP))
+def match_strftime_format(spec: Spec) -> Check:
+    """Every value is a date written in strftime_format (Python's strptime reads it)."""
+    require_text(spec, f"Values passed to {spec.type} must be of type string.")
+    fmt = spec.kwargs["strftime_format"]
+
+    def parses(text: str) -> bool:
+        try:
+            dt.datetime.strptime(text, fmt)
+        except ValueError:
+            return False
+        return True
+
+    return column_map(spec, lambda col: ~per_unique(col.cast(pl.String), parses))
+
+
+def _dateutil_parse(text: str) -> dt.datetime | None:
+    from dateutil import parser
+
+    try:
+        return parser.parse(text)
+    except (ValueError, OverflowError):
+        return None
+
+
+def dateutil_parsed(col: pl.Expr) -> pl.Expr:
+    """Text parsed by dateutil (once per distinct value) into naive datetimes; null if unparseable."""
+
+    def run(series: pl.Series) -> pl.Series:
+        distinct = series.drop_nulls().unique()
+        parsed = [_dateutil_parse(v) for v in distinct.to_list()]
+        naive = [p.astimezone(dt.UTC).replace(tzinfo=None) if p and p.tzinfo else p for p in parsed]
+        return series.replace_strict(distinct, pl.Series(naive, dtype=pl.Datetime("us")),
+                                     default=None, return_dtype=pl.Datetime("us"))
+
+    return col.map_batches(run, return_dtype=pl.Datetime("us"))
+
+
+@expectation("expect_column_values_to_be_dateutil_parseable", family="column_map",
+             args=(COLUMN, *MAP))
+def be_dateutil_parseable(spec: Spec) -> Check:
+    """Every value is text that dateutil reads as a date or time."""
+    require_text(spec, f"Values passed to {spec.type} must be of type string.")
+    return column_map(spec, lambda col: ~per_unique(col.cast(pl.String),
+                                                      lambda v: _dateutil_parse(v) is not None))
+
