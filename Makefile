@@ -13,6 +13,11 @@ $(BIN)/integrity: pyproject.toml
 
 install: $(BIN)/integrity
 
+# The tests also run real Great Expectations and pandera side by side with integrity.
+$(VENV)/.test-deps: $(BIN)/integrity
+	$(BIN)/python -m pip install --quiet -e '.[dev,gx,bench]'
+	touch $@
+
 # The sample holds deliberately bad rows, so the suite fails (exit 1) by design; 2 (bad input) fails make.
 demo: install
 	@$(BIN)/integrity validate connectors/data/customer_feedback.csv \
@@ -21,8 +26,8 @@ demo: install
 	if [ $$code -eq 1 ]; then echo "Exit 1 as intended: the sample has bad rows for the suite to catch (full result: .integrity/demo-result.json)."; exit 0; fi; \
 	exit $$code
 
-# .ci/run runs this target; keep its no-make fallback in step with it.
-test: install
+# .ci/run runs this target.
+test: $(VENV)/.test-deps
 	$(BIN)/ruff check integrity tests scripts
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
@@ -34,8 +39,7 @@ lint: install
 sample: install
 	$(BIN)/python scripts/make_sample_data.py
 
-bench: install
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+bench: $(VENV)/.test-deps
 	$(BIN)/python scripts/bench.py --rows 1000000
 
 clean:

@@ -16,7 +16,6 @@ import json
 import math
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +24,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from integrity import __version__
 from integrity.errors import IntegrityError
@@ -83,6 +81,8 @@ def _guard(data: str | None = None) -> Iterator[None]:
 
             raise fail(str(read_errors(exc, data))) from None
         if os.environ.get("INTEGRITY_DEBUG"):
+            import traceback
+
             traceback.print_exc()
         raise fail(f"internal error: {type(exc).__name__}: {exc}. This is a bug; please report it "
                    "(set INTEGRITY_DEBUG=1 for the traceback).", EXIT_INTERNAL) from None
@@ -130,6 +130,8 @@ def expectations(
 ) -> None:
     """List the registered expectation types with their family and arguments."""
     with _guard():
+        from rich.table import Table
+
         from integrity.checks import builtin_registry
 
         registry = builtin_registry()
@@ -148,6 +150,8 @@ def expectations(
 
 
 def _print_result(result: ValidationResult, data: str) -> None:
+    from rich.table import Table
+
     table = Table(title=f"{escape(result.suite_name)} on {escape(data)}", title_justify="left")
     table.add_column("#", justify="right")
     narrow = out.width < 110  # drop the common prefix rather than wrap type names

@@ -9,7 +9,7 @@ Kolmogorov-Smirnov tests, which need the column's values themselves, live in
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -18,11 +18,13 @@ from scipy import stats
 from integrity.checks.aggregate import COLUMN, CONDITION
 from integrity.checks.aggregate_sets import counts_of, value_counts
 from integrity.checks.base import Arg, Check, Spec, expectation
-from integrity.checks.families import aggregate_check
+from integrity.checks.families import aggregate_check, between, check_bounds
 from integrity.checks.partitions import ARG, Partition, histogram, parse_partition, require_numeric
 from integrity.errors import SuiteError
 
 NUMBER = (int, float)
+
+Decide = Callable[[float | None], bool]
 
 
 def _unit_interval(value: Any) -> str | None:
@@ -89,10 +91,15 @@ def _kl(observed: list[float], expected: list[float]) -> float | None:
     return None if math.isinf(divergence) or math.isnan(divergence) else divergence
 
 
-def _verdict(divergence: float | None, threshold: float | None) -> bool:
-    if threshold is None:
-        return True
-    return divergence is not None and divergence <= threshold
+def _decider(spec: Spec) -> Decide:
+    """threshold bounds the divergence; without one, min_value/max_value do (none: always pass)."""
+    threshold = spec.kwargs.get("threshold")
+    low, high = spec.kwargs.get("min_value"), spec.kwargs.get("max_value")
+    if threshold is not None:
+        return lambda divergence: divergence is not None and divergence <= threshold
+    if low is None and high is None:
+        return lambda divergence: True
+    return lambda divergence: between(divergence, low, high)
 
 
 def _check_holdouts(spec: Spec, p: Partition) -> tuple[float, float]:
@@ -123,7 +130,7 @@ def _check_holdouts(spec: Spec, p: Partition) -> tuple[float, float]:
     return tail, internal
 
 
-def _kl_continuous(spec: Spec, p: Partition, threshold: float | None) -> Check:
+def _kl_continuous(spec: Spec, p: Partition, decide: Decide) -> Check:
     require_numeric(spec, "a partition with bins")
     tail_holdout, internal_holdout = _check_holdouts(spec, p)
     edges, expected, expected_tails = _expected_continuous(p, tail_holdout, internal_holdout)
@@ -146,12 +153,12 @@ def _kl_continuous(spec: Spec, p: Partition, threshold: float | None) -> Check:
             "observed_partition": {"bins": list(edges), "weights": observed, "tail_weights": tails},
             "expected_partition": expected_partition,
         }
-        return _verdict(divergence, threshold), {"observed_value": divergence, "details": details}
+        return decide(divergence), {"observed_value": divergence, "details": details}
 
     return aggregate_check(spec, {"histogram": histogram(spec, edges)}, judge)
 
 
-def _kl_categorical(spec: Spec, p: Partition, threshold: float | None) -> Check:
+def _kl_categorical(spec: Spec, p: Partition, decide: Decide) -> Check:
     tail_holdout, _ = _check_holdouts(spec, p)
     known = p.values or ()
     expected_of = dict(zip(known, p.weights, strict=True))
@@ -175,7 +182,7 @@ def _kl_categorical(spec: Spec, p: Partition, threshold: float | None) -> Check:
             "observed_partition": {"values": values, "weights": observed},
             "expected_partition": {"values": values, "weights": expected},
         }
-        return _verdict(divergence, threshold), {"observed_value": divergence, "details": details}
+        return decide(divergence), {"observed_value": divergence, "details": details}
 
     return aggregate_check(spec, {"value_counts": value_counts(spec)}, judge)
 
@@ -220,16 +227,17 @@ def kl_divergence_less_than(spec: Spec) -> Check:
 
     Values the partition gives no weight make the divergence infinite (reported as None, failing)
     unless tail_weight_holdout / internal_weight_holdout reserve some weight for them. Without a
-    partition_object the observed partition is reported and the expectation passes.
+    partition_object the observed partition is reported and the expectation passes. Without a
+    threshold, min_value/max_value bound the divergence instead.
     """
+    check_bounds(spec)
     raw = spec.kwargs.get(ARG)
-    threshold = spec.kwargs.get("threshold")
     if raw is None:
         return _profile(spec)
     partition = parse_partition(raw)
     if partition.continuous:
-        return _kl_continuous(spec, partition, threshold)
-    return _kl_categorical(spec, partition, threshold)
+        return _kl_continuous(spec, partition, _decider(spec))
+    return _kl_categorical(spec, partition, _decider(spec))
 
 
 # --- chi-square -----------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import polars as pl
 
 from integrity.checks.base import Check, ExpectationDef, Metric, Registry, Spec
 from integrity.checks.condition import parse_condition
+from integrity.checks.families import resolve_parameter
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
 from integrity.suites import Suite
 from integrity.types import (
@@ -146,8 +147,10 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
             domain = parse_condition(condition, config.kwargs.get("condition_parser"), schema)
         except ConditionError as exc:
             raise located(exc, "row_condition") from None
-    spec = Spec(config.type, config.kwargs, schema, domain, fmt, tables=tables)
     try:
+        # GX suite parameters ({"$PARAMETER": "now() - timedelta(days=1)"}) are evaluated once here.
+        kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
+        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None
@@ -162,16 +165,12 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite") -> Validat
         try:
             values.update(lf.select(list(plan.fused.values())).collect().row(0, named=True))
         except Exception:
-            # Isolate the broken expectation(s): recompute per expectation.
-            for item in plan.expectations:
-                exprs = [plan.fused[a] for a in set(item.aliases.values()) if a in plan.fused]
-                if not exprs:
-                    continue
+            # Isolate the broken metric(s) so one bad expectation cannot sink its neighbours.
+            for alias, expr in plan.fused.items():
                 try:
-                    values.update(lf.select(exprs).collect().row(0, named=True))
+                    values.update(lf.select(expr).collect().row(0, named=True))
                 except Exception as exc:
-                    for alias in item.aliases.values():
-                        failed.setdefault(alias, exc)
+                    failed[alias] = exc
     for alias, metric in plan.passes.items():
         try:
             assert metric.run is not None

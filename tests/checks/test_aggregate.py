@@ -286,3 +286,15 @@ def test_a_suite_of_aggregates_and_distributions_is_one_query() -> None:
     assert len(plan.fused) < plan.requested
     result = validate_frame(frame, suite)
     assert all(r.success for r in result.results)
+
+
+def test_kl_without_threshold_is_bounded_by_min_and_max_value() -> None:
+    frame = pl.DataFrame({"x": ["a", "a", "a", "b"]})
+    partition = {"values": ["a", "b"], "weights": [0.5, 0.5]}
+    kind = "expect_column_kl_divergence_to_be_less_than"
+    assert (
+        run(kind, frame, column="x", partition_object=partition, max_value=0.01)["success"] is False
+    )
+    assert (
+        run(kind, frame, column="x", partition_object=partition, max_value=0.5)["success"] is True
+    )

@@ -190,7 +190,16 @@ def judge(case: Case, result: dict[str, Any] | None, error: BaseException | None
                 problems.append(f"{key} {body.get(key)!r} != {expected!r}")
         elif key in ("traceback_substring", "unexpected_count", "include_in_gallery"):
             continue
-        elif key in ("details", "value_counts", "expected_partition", "observed_partition", "result", "meta"):
+        elif key in ("value_counts", "expected_partition", "observed_partition"):
+            # GX reads these under result.details.
+            actual = (body.get("details") or {}).get(key, body.get(key))
+            if key == "value_counts":
+                missing = [v for v in value if not any(_deep_close(v, a) for a in actual or [])]
+                if missing:
+                    problems.append(f"value_counts lacks {missing!r} (got {actual!r})")
+            elif not _deep_close(value, actual):
+                problems.append(f"{key} {actual!r} != {value!r}")
+        elif key in ("details", "result", "meta"):
             actual = body.get(key) if key != "result" else body
             if key == "result":
                 for k, v in value.items():
@@ -206,6 +215,10 @@ def judge(case: Case, result: dict[str, Any] | None, error: BaseException | None
 
 
 def _observed(actual: Any, expected: Any, tolerance: float | None) -> list[str]:
+    if isinstance(expected, dict):
+        if not isinstance(actual, dict) or actual.keys() != expected.keys():
+            return [f"observed_value {actual!r} != {expected!r}"]
+        return [p for k in expected for p in _observed(actual[k], expected[k], tolerance)]
     if tolerance is not None or _FLOATISH.match(repr(expected)):
         try:
             ok = bool(np.allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float),
