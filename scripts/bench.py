@@ -410,7 +410,23 @@ def child(engine: str, path: Path, repeat: int, out: Path, streaming: bool) -> N
         started = time.perf_counter()
         verdicts = runner(path)
         times.append(time.perf_counter() - started)
-    out.write_text(json.dumps({"engine": engine, "times": times, "verdicts": verdicts}))
+    out.write_text(json.dumps({"engine": engine, "times": times, "verdicts": verdicts,
+                               "peak_mib": own_peak_mib()}))
+
+
+def own_peak_mib() -> float | None:
+    """This process's peak RSS (VmHWM of its own address space), MiB.
+
+    The parent's ``wait4`` rusage is not enough on its own: Linux carries the parent's high-water
+    mark into a child at fork/exec, so a parent that generated a big frame inflates every child.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return None
 
 
 # --------------------------------------------------------------------------------------------
@@ -425,7 +441,7 @@ class Measured:
     wall: float
     """Wall clock of a fresh subprocess that validates once, seconds."""
     peak_mib: float
-    """Peak RSS of that subprocess."""
+    """Peak RSS of that subprocess (its own VmHWM), MiB."""
     verdicts: dict[str, bool]
 
 
@@ -445,7 +461,8 @@ def spawn(engine: str, path: Path, repeat: int, workdir: Path,
     if process.returncode != 0:
         raise SystemExit(f"{engine} subprocess failed with exit code {process.returncode}")
     report: dict[str, Any] = json.loads(out.read_text())
-    return report, wall, usage.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+    peak = report.get("peak_mib") or usage.ru_maxrss / 1024.0  # ru_maxrss is KiB on Linux
+    return report, wall, peak
 
 
 def measure(engine: str, path: Path, repeat: int, workdir: Path) -> Measured:
@@ -518,7 +535,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--generate-to", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.generate_to:
+        generate(args.rows, args.seed).write_parquet(args.generate_to)
+        return 0
 
     if args.engine:
         child(args.engine, args.file, args.repeat, args.out, args.streaming)
@@ -536,10 +558,10 @@ def main(argv: list[str] | None = None) -> int:
 
 def _bench(args: argparse.Namespace, workdir: Path) -> int:
     started = time.perf_counter()
-    frame = generate(args.rows, args.seed)
     path = workdir / f"feedback-{args.rows}.parquet"
-    frame.write_parquet(path)
-    del frame
+    # Generated in a child so that this parent stays small (see own_peak_mib).
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--rows", str(args.rows),
+                    "--seed", str(args.seed), "--generate-to", str(path)], check=True)
     print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s: {path} "
           f"({path.stat().st_size / 2**20:.0f} MiB), {len(cases())} expectations, "
           f"{os.cpu_count()} CPUs, polars {pl.__version__}", flush=True)

@@ -78,6 +78,9 @@ class Check:
 
     metrics: Mapping[str, Metric]
     evaluate: Evaluator
+    rows: pl.Expr | None = None
+    """Row-wise checks only: boolean expression, True on each row the expectation rejects (what
+    write-audit-publish quarantines with ``quarantine_rows``)."""
 
 
 @dataclass(frozen=True)

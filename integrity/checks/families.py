@@ -116,7 +116,7 @@ def map_check(
             result["unexpected_index_list"] = list(m["unexpected_index_list"])
         return Verdict(mostly_success(considered, unexpected_n, mostly), result)
 
-    return Check(metrics, evaluate)
+    return Check(metrics, evaluate, rows=bad)
 
 
 def _value_of_count(row: Mapping[str, Any]) -> Any:

@@ -54,7 +54,7 @@ def multicolumn_check(spec: Spec, unexpected: pl.Expr) -> Check:
             result["details"] = {"partial_unexpected_counts_error": _COUNTS_ERROR}
         return Verdict(verdict.success, result)
 
-    return Check(metrics, evaluate)
+    return Check(metrics, evaluate, rows=base.rows)
 
 
 def _considered(spec: Spec) -> pl.Expr:
