@@ -7,6 +7,11 @@ Tree::
     │   └── UnknownExpectationError   an expectation type the registry does not know
     ├── DataError                  a data file that cannot be read (names file and line when known)
     ├── ConditionError             a row_condition that does not parse
+    ├── ConfigError                a project or dataset definition that cannot be used
+    │   └── SecretMissingError     a ${ENV} secret reference that is not set
+    ├── ConnectorError             a source that cannot be read (transient: retry later)
+    ├── StoreError                 the results store cannot be used
+    ├── LockedError                another run of the same dataset holds the lock
     └── ExpectationRunError        an expectation that failed while it was evaluated
 
 Each error carries a message that says what is wrong, where, and what to do about it.
@@ -60,6 +65,31 @@ class DataError(IntegrityError):
 
 class ConditionError(IntegrityError, ValueError):
     """A row_condition that cannot be parsed."""
+
+
+class ConfigError(IntegrityError):
+    """A project (integrity.yaml) or dataset (connectors/*.yaml) definition that cannot be used."""
+
+
+class SecretMissingError(ConfigError):
+    """A ``${ENV_VAR}`` secret reference whose variable is not set."""
+
+
+class ConnectorError(IntegrityError):
+    """A source that cannot be read: unreachable, failing, or returning malformed data."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+        """True when retrying later may succeed (timeouts, 5xx); False for terminal errors."""
+
+
+class StoreError(IntegrityError):
+    """The results store cannot be reached or migrated."""
+
+
+class LockedError(IntegrityError):
+    """Another run of the same dataset is in progress."""
 
 
 class ExpectationRunError(IntegrityError):

@@ -119,3 +119,29 @@ class ValidationResult:
             "results": [r.to_dict() for r in self.results],
             "meta": dict(self.meta),
         }
+
+
+@dataclass(frozen=True)
+class BatchInfo:
+    """What is known about one pulled batch (the LazyFrame travels beside it in a Batch)."""
+
+    dataset: str
+    batch_id: str
+    """Deterministic: the same dataset, watermark range and content give the same id, so a re-run
+    after a crash recognises what it already published."""
+    source: str
+    """Where the rows came from (a file list, a table, a URL), for people; never holds secrets."""
+    watermark_from: Any
+    watermark_to: Any
+    pulled_at: str
+    """ISO-8601 UTC timestamp."""
+    row_count: int
+    content_hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dataset": self.dataset, "batch_id": self.batch_id, "source": self.source,
+            "watermark_from": self.watermark_from, "watermark_to": self.watermark_to,
+            "pulled_at": self.pulled_at, "row_count": self.row_count,
+            "content_hash": self.content_hash,
+        }

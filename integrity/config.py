@@ -1,0 +1,173 @@
+"""Project and dataset definitions: ``integrity.yaml`` and ``connectors/<dataset>.yaml``.
+
+Validated with pydantic, so a typo is an error that names the file, the field and the valid
+choices. Secrets are written as ``${ENV_VAR}`` references and resolved only when a connector opens
+(:func:`resolve_secrets`); they are never stored, logged or echoed back in an error.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from integrity.errors import ConfigError, SecretMissingError
+
+Action = Literal["quarantine_batch", "quarantine_rows", "warn"]
+ACTIONS: tuple[str, ...] = ("quarantine_batch", "quarantine_rows", "warn")
+
+_SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectConfig(_Model):
+    """``integrity.yaml`` at the project root: defaults every dataset shares."""
+
+    store_url: str = "sqlite:///.integrity/integrity.db"
+    """SQLAlchemy URL of the results store (SQLite file by default; PostgreSQL in production)."""
+    data_root: str = ".integrity/data"
+    """Where published and quarantined data go unless a dataset says otherwise."""
+    connectors_dir: str = "connectors"
+    expectations_dir: str = "expectations"
+
+
+class ConnectorConfig(_Model):
+    """Which connector pulls the dataset and its parameters (may hold ``${ENV}`` references)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    type: str
+    """``files``, ``sql``, ``http``, ``memory`` or a name registered by a plugin."""
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class CursorConfig(_Model):
+    """The incremental cursor: only rows whose cursor column is past the watermark are pulled."""
+
+    column: str
+    initial: Any = None
+    """Watermark to start from on the first run (None: everything)."""
+
+
+class PublishConfig(_Model):
+    """Where clean rows go: what retrieval indexers and fine-tuning jobs read."""
+
+    kind: Literal["parquet", "jsonl", "sql"] = "parquet"
+    path: str | None = None
+    """parquet/jsonl: folder (default: <data_root>/published/<dataset>)."""
+    url: str | None = None
+    """sql: SQLAlchemy URL (may hold ``${ENV}`` references)."""
+    table: str | None = None
+    """sql: target table name."""
+
+
+class QuarantineConfig(_Model):
+    path: str | None = None
+    """Folder for quarantined rows (default: <data_root>/quarantine/<dataset>); kept private (0700)."""
+
+
+class DatasetConfig(_Model):
+    """``connectors/<dataset>.yaml``: one dataset's source, suite and destinations."""
+
+    name: str
+    connector: ConnectorConfig
+    suite: str
+    """Suite file, relative to the project root (e.g. expectations/customer_feedback.json)."""
+    cursor: CursorConfig | None = None
+    publish: PublishConfig = Field(default_factory=PublishConfig)
+    quarantine: QuarantineConfig = Field(default_factory=QuarantineConfig)
+    default_action: Action = "quarantine_rows"
+    """Action of expectations whose ``meta.action`` is not set."""
+    schedule: str | None = None
+    """Cron expression or interval for ``integrity schedule`` (a later feature)."""
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", value):
+            raise ValueError("use letters, digits, '_', '-' and '.' only (it names folders)")
+        return value
+
+
+def load_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+
+
+def _explain(path: Path, exc: ValidationError) -> ConfigError:
+    problems = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        problems.append(f"{path}: field '{where}': {err['msg']}")
+    return ConfigError("\n".join(problems))
+
+
+def load_project(root: Path) -> ProjectConfig:
+    """Read ``integrity.yaml`` under ``root`` (defaults when it does not exist)."""
+    path = root / "integrity.yaml"
+    if not path.exists():
+        return ProjectConfig()
+    data = load_yaml(path) or {}
+    try:
+        return ProjectConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+def load_dataset(path: Path) -> DatasetConfig:
+    """Read and validate one dataset definition."""
+    data = load_yaml(path)
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"{path}: a dataset definition is a mapping with name, connector and suite")
+    try:
+        return DatasetConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(path, exc) from None
+
+
+def resolve_secrets(value: Any, *, where: str, env: Mapping[str, str] | None = None) -> Any:
+    """Replace ``${VAR}`` references in strings (recursively) with environment values.
+
+    A missing variable raises :class:`SecretMissingError` naming the variable and where it was
+    looked for; the resolved value itself never appears in any message.
+    """
+    environment = os.environ if env is None else env
+    if isinstance(value, str):
+        def substitute(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in environment:
+                raise SecretMissingError(
+                    f"{where}: secret ${{{name}}} is not set. Looked in the process environment "
+                    f"(variable {name}); export it before running, e.g. `export {name}=...`.")
+            return environment[name]
+
+        return _SECRET.sub(substitute, value)
+    if isinstance(value, Mapping):
+        return {k: resolve_secrets(v, where=f"{where}.{k}", env=environment) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(v, where=f"{where}[{i}]", env=environment) for i, v in enumerate(value)]
+    return value
+
+
+def redact(text: str, secrets: Mapping[str, Any]) -> str:
+    """Remove resolved secret values from a message before it is shown or stored."""
+    for value in secrets.values():
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
