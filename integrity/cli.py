@@ -293,6 +293,8 @@ def _write_json(result: ValidationResult, target: Path) -> None:
 
 def main() -> None:
     """Console entry point (``integrity``)."""
+    import integrity.cli_job  # noqa: F401  (registers `run` and `quarantine`)
+
     app()
 
 

@@ -24,7 +24,13 @@ from typing import Any
 
 import polars as pl
 
-from integrity.config import DatasetConfig, ProjectConfig, load_dataset, load_project, resolve_secrets
+from integrity.config import (
+    DatasetConfig,
+    ProjectConfig,
+    load_dataset,
+    load_project,
+    resolve_secrets,
+)
 from integrity.connectors import registry as connector_registry
 from integrity.connectors.base import Batch, Watermark
 from integrity.engine.polars_engine import plan_suite, run_plan
@@ -259,3 +265,45 @@ def _read_staged(path: Path) -> pl.DataFrame:
         raise ConfigError(f"the pending batch's staged copy {path} is missing; it cannot be finished "
                           "exactly once. Restore the file, or mark the batch failed in the store.")
     return pl.read_parquet(path)
+
+
+def _held_entry(store: Store, entry_id: str) -> QuarantineRecord:
+    entry = store.quarantine_entry(entry_id)
+    if entry is None:
+        raise ConfigError(f"no quarantine entry {entry_id!r}; `integrity quarantine list` shows them")
+    if entry.status != "held":
+        raise ConfigError(f"quarantine entry {entry.id} is already {entry.status}"
+                          + (f" (by {entry.decided_by})" if entry.decided_by else ""))
+    return entry
+
+
+def release(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
+    """Publish a held entry's rows through its dataset's target exactly once, and record who did.
+
+    The publish is idempotent by the release's batch id, so a release interrupted between the
+    publish and the store update finishes on a second attempt without publishing twice."""
+    with project.open_store() as store:
+        entry = _held_entry(store, entry_id)
+        dataset = project.dataset(entry.dataset)
+        with store.lock(entry.dataset):
+            files = project.quarantine_files(dataset)
+            frame = files.read(entry.id)
+            frame = frame.drop(REASONS_COLUMN) if REASONS_COLUMN in frame.columns else frame
+            original = BatchInfo(**files.manifest(entry.id)["batch"])
+            info = BatchInfo(**{**original.to_dict(), "batch_id": f"{entry.id}-release",
+                                "row_count": frame.height,
+                                "pulled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
+            sink = make_sink(dataset.publish, dataset=dataset.name, data_root=project.data_root)
+            location = sink.publish(frame, info)
+            return store.decide_quarantine(entry.id, decision="released", steward=steward, note=note,
+                                           details={"published_to": location, "rows": frame.height})
+
+
+def reject(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
+    """Keep a held entry out for good; its rows stay on disk (never deleted silently)."""
+    with project.open_store() as store:
+        entry = _held_entry(store, entry_id)
+        dataset = project.dataset(entry.dataset)
+        with store.lock(entry.dataset):
+            project.quarantine_files(dataset).remove(entry.id)
+            return store.decide_quarantine(entry.id, decision="rejected", steward=steward, note=note)

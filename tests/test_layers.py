@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "integrity.pipeline": 4,
     "integrity.api": 4,
     "integrity.cli": 5,
+    "integrity.cli_job": 5,
     "integrity.schedule": 5,
     "integrity.__main__": 5,
     # The package facade re-exports the public API lazily; it sits on top, like the CLI.

@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from integrity.checks.base import Arg, Check, Spec, expectation
 from integrity.checks.families import aggregate_check
@@ -105,7 +104,7 @@ def cramers_phi(table: np.ndarray[Any, Any]) -> float | None:
     table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
     if min(table.shape) < 2:
         return None
-    chi2 = float(stats.chi2_contingency(table)[0])
+    chi2 = float(_stats().chi2_contingency(table)[0])
     return max(min(math.sqrt(chi2 / table.sum() / (min(table.shape) - 1)), 1.0), 0.0)
 
 
@@ -163,3 +162,10 @@ def cramers_phi_less_than(spec: Spec) -> Check:
         return phi is not None and phi <= threshold, {"observed_value": phi}
 
     return aggregate_check(spec, metrics, judge)
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it costs over a second and most suites never need it."""
+    from scipy import stats
+
+    return stats

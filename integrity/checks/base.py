@@ -49,6 +49,9 @@ class Metric:
     run: Callable[[pl.LazyFrame], Any] | None = None
     reason: str = ""
     key: str | None = None
+    inputs: tuple[tuple[str, pl.Expr], ...] = ()
+    """Row-wise helper columns ``expr`` reads by name (e.g. an unexpected-row mask). The engine adds
+    each distinct one once, so a mask shared by a count, a list and an index is computed once."""
 
     def identity(self) -> str:
         if self.key is not None:

@@ -171,6 +171,8 @@ def be_unique(spec: Spec) -> Check:
     """No non-null value appears twice among the rows the row_condition selects."""
 
     def unexpected(col: pl.Expr) -> pl.Expr:
+        if spec.domain is None:
+            return col.is_duplicated()  # nulls are not considered, so their repeats never count
         # Rows outside the domain become null so they cannot count as duplicates.
         return pl.when(in_domain(spec, col.is_not_null())).then(col).is_duplicated()
 

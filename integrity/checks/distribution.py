@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from integrity.checks.aggregate import COLUMN, CONDITION
 from integrity.checks.aggregate_sets import counts_of, value_counts
@@ -87,7 +86,7 @@ def _expected_continuous(
 
 
 def _kl(observed: list[float], expected: list[float]) -> float | None:
-    divergence = float(stats.entropy(observed, expected))
+    divergence = float(_stats().entropy(observed, expected))
     return None if math.isinf(divergence) or math.isnan(divergence) else divergence
 
 
@@ -289,7 +288,7 @@ def chisquare_p_value_greater_than(spec: Spec) -> Check:
             kept = [(o, e) for o, e in zip(observed, expected, strict=True) if e > 0]
             obs = np.array([o for o, _ in kept])
             exp = np.array([e for _, e in kept])
-            p_value = float(stats.chisquare(obs, exp * obs.sum() / exp.sum())[1])
+            p_value = float(_stats().chisquare(obs, exp * obs.sum() / exp.sum())[1])
         details = {
             "observed_partition": {"values": names, "weights": observed},
             "expected_partition": {"values": names, "weights": expected},
@@ -297,3 +296,10 @@ def chisquare_p_value_greater_than(spec: Spec) -> Check:
         return p_value > threshold, {"observed_value": p_value, "details": details}
 
     return aggregate_check(spec, {"value_counts": value_counts(spec)}, judge)
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it costs over a second and most suites never need it."""
+    from scipy import stats
+
+    return stats

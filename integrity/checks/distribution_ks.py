@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from integrity.checks.aggregate import COLUMN, CONDITION
 from integrity.checks.base import Arg, Check, Spec, expectation
@@ -108,7 +107,7 @@ def parameterized_ks_p_value_greater_than(spec: Spec) -> Check:
         data = np.asarray(m["values"] or [], dtype=float)
         if data.size == 0:
             return False, {"observed_value": None}
-        statistic, p_value = stats.kstest(data, distribution, args=args)
+        statistic, p_value = _stats().kstest(data, distribution, args=args)
         return float(p_value) > threshold, {
             "observed_value": float(p_value),
             "details": {
@@ -191,7 +190,7 @@ def bootstrapped_ks_p_value_greater_than(spec: Spec) -> Check:
             return False, {"observed_value": None}
         rng = np.random.default_rng(BOOTSTRAP_SEED)
         draws = rng.choice(data, size=(samples, sample_size))
-        p_values = stats.kstest(draws, cdf, axis=1).pvalue
+        p_values = _stats().kstest(draws, cdf, axis=1).pvalue
         observed = float((1 + np.sum(p_values >= threshold)) / (samples + 1))
         edges, weights = _observed_partition(data, bins)
         details = {
@@ -205,3 +204,10 @@ def bootstrapped_ks_p_value_greater_than(spec: Spec) -> Check:
         return observed > threshold, {"observed_value": observed, "details": details}
 
     return aggregate_check(spec, {"values": values_of(spec)}, judge)
+
+
+def _stats() -> Any:
+    """scipy.stats, imported on first use: it costs over a second and most suites never need it."""
+    from scipy import stats
+
+    return stats

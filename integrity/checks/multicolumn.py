@@ -70,8 +70,11 @@ def _considered(spec: Spec) -> pl.Expr:
 def compound_unique(spec: Spec) -> Check:
     """The combination of values in column_list is unique across the considered rows."""
     columns = [pl.col(c) for c in spec.kwargs["column_list"]]
-    # Partitioning by the considered flag too counts duplicates among considered rows only.
-    repeats = pl.len().over([*columns, _considered(spec)]) > 1
+    key = pl.struct(columns)
+    if spec.domain is not None or spec.get("ignore_row_if", "all_values_are_missing") != "never":
+        # Rows not considered get a null key, so they never count as a considered row's repeat.
+        key = pl.when(_considered(spec)).then(key)
+    repeats = key.is_duplicated()
     return multicolumn_check(spec, repeats)
 
 

@@ -5,6 +5,9 @@ known, the schema can be read) and returns a LazyFrame. Scanning is lazy, so a b
 value deep in a file surfaces only when the frame is collected; wrap that collect in
 :func:`read_errors`, which re-reads the offending file cheaply (with the ``csv`` and ``json``
 modules) to name the file and line and to say what to do.
+
+:class:`FilesConnector` is the connector over the same readers: new files since the last run, or
+rows past a cursor column's watermark.
 """
 
 from __future__ import annotations
@@ -16,10 +19,12 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from integrity.errors import DataError
+from integrity.connectors.base import Batch, ConnectorBase, Watermark, make_batch
+from integrity.errors import ConfigError, DataError, did_you_mean
 
 FORMATS: dict[str, str] = {
     ".parquet": "parquet",
@@ -87,20 +92,23 @@ def scan(path_or_glob: str | os.PathLike[str]) -> pl.LazyFrame:
     # Hand polars the expanded list: it would read glob characters in a literal file name as a glob.
     source = [str(f) for f in files] if len(files) > 1 else str(files[0])
     try:
-        if fmt == "parquet":
-            lf = pl.scan_parquet(source, glob=False)
-        elif fmt == "csv":
-            separator = "\t" if Path(files[0]).suffix.lower() == ".tsv" else ","
-            lf = pl.scan_csv(source, separator=separator, infer_schema_length=INFER_SCHEMA_ROWS,
-                             glob=False)
-        else:
-            lf = pl.scan_ndjson(source, infer_schema_length=INFER_SCHEMA_ROWS)
+        lf = _scan_files(source, fmt, tsv=Path(files[0]).suffix.lower() == ".tsv")
         lf.collect_schema()
     except DataError:
         raise
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
         raise read_errors(exc, path_or_glob) from None
     return lf
+
+
+def _scan_files(source: str | list[str], fmt: str, *, tsv: bool = False) -> pl.LazyFrame:
+    """A lazy scan of already-expanded files of one format ('tsv' is CSV with tabs)."""
+    if fmt == "parquet":
+        return pl.scan_parquet(source, glob=False)
+    if fmt in ("csv", "tsv"):
+        return pl.scan_csv(source, separator="\t" if tsv or fmt == "tsv" else ",",
+                           infer_schema_length=INFER_SCHEMA_ROWS, glob=False)
+    return pl.scan_ndjson(source, infer_schema_length=INFER_SCHEMA_ROWS)
 
 
 def read_errors(exc: BaseException, path: str | os.PathLike[str]) -> DataError:
@@ -253,3 +261,80 @@ def _ndjson_problem(file: Path) -> str | None:
                 return (f"{file}:{number}: a JSON {type(value).__name__}, not an object. "
                         "Each line must hold one JSON object.")
     return None
+
+
+class FilesConnector(ConnectorBase):
+    """Local Parquet, CSV or NDJSON files (a path or a glob), pulled eagerly into one DataFrame.
+
+    With a cursor column, every matching file is read and :func:`make_batch` keeps the rows past the
+    watermark (files that are appended to or rewritten work). Without one, only the files not named
+    in ``since.files`` are read: a drop folder where each new file is a new batch. A file is known by
+    its absolute path, so a file rewritten in place under the same name is not read again; use a
+    cursor column for sources that change files in place.
+
+    Args:
+        dataset: Dataset name, for messages.
+        cursor: Cursor column, or None to take new files only.
+        path: A file or a glob (``data/*.parquet``, ``drops/**/*.csv``).
+        format: ``parquet``, ``csv``, ``tsv`` or ``ndjson``; by default from each file's extension.
+    """
+
+    def __init__(self, *, dataset: str, cursor: str | None = None, path: str,
+                 format: str | None = None) -> None:
+        if format is not None and format.lower() not in _FORMAT_NAMES:
+            names = sorted(_FORMAT_NAMES)
+            raise ConfigError(f"dataset {dataset!r}: unknown file format {format!r}."
+                              f"{did_you_mean(format.lower(), names)} Use one of: {', '.join(names)}.")
+        self.dataset, self.cursor, self.path = dataset, cursor, path
+        self.format = _FORMAT_NAMES[format.lower()] if format else None
+
+    def pull(self, since: Watermark, until: Any = None) -> Batch:
+        files = [f.resolve() for f in expand(self.path)]
+        if self.cursor is None:
+            taken = set(since.files)
+            todo = [f for f in files if str(f) not in taken]
+        else:
+            todo = files
+        frames = [self._read(f) for f in todo]
+        if frames:
+            frame = _concat(frames, todo)
+        else:
+            # Nothing new: an empty frame with the columns of the newest file, so an empty batch
+            # still has a schema to check.
+            frame = self._read(files[-1]).clear()
+        source = f"files {self.path} ({len(todo)} of {len(files)} file{'s' * (len(files) != 1)})"
+        return make_batch(self.dataset, source, frame, cursor=self.cursor, since=since, until=until,
+                          files=tuple(str(f) for f in todo))
+
+    def _read(self, file: Path) -> pl.DataFrame:
+        fmt = self.format or file_format(file)
+        try:
+            return _scan_files([str(file)], fmt, tsv=file.suffix.lower() == ".tsv").collect()
+        except DataError:
+            raise
+        except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+            if self.format is not None and file.suffix.lower() not in FORMATS:
+                raise DataError(f"{file}: cannot read it as {self.format} ({first_line(exc)}).") from None
+            raise read_errors(exc, file) from None
+
+
+_FORMAT_NAMES = {"parquet": "parquet", "csv": "csv", "tsv": "tsv", "ndjson": "ndjson",
+                 "jsonl": "ndjson", "json": "ndjson"}
+
+
+def _concat(frames: list[pl.DataFrame], files: list[Path]) -> pl.DataFrame:
+    """One frame from several files; files whose columns differ fail with the difference named
+    (a renamed or missing column must not turn into a column of nulls)."""
+    first = frames[0].columns
+    for frame, file in zip(frames[1:], files[1:], strict=True):
+        if set(frame.columns) != set(first):
+            missing = [c for c in first if c not in frame.columns]
+            extra = [c for c in frame.columns if c not in first]
+            raise DataError(f"{file}: its columns differ from {files[0]}: missing "
+                            f"{', '.join(missing) or '(none)'}; unexpected {', '.join(extra) or '(none)'}. "
+                            "Files read in one batch must share their columns; fix or move the file.")
+    try:
+        return pl.concat([f.select(first) for f in frames], how="vertical_relaxed")
+    except pl.exceptions.PolarsError as exc:
+        raise DataError(f"{files[0].parent}: the files have incompatible column types "
+                        f"({first_line(exc)}). Make each column hold one type in every file.") from None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +51,16 @@ class Plan:
     fused: dict[str, pl.Expr]
     passes: dict[str, Metric]
     requested: int
+    inputs: dict[str, pl.Expr] = field(default_factory=dict)
+    """Row-wise helper columns (masks) the fused metrics read, each computed once."""
+    needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Fused metric alias -> the helper columns it reads."""
+
+    def frame(self, lf: pl.LazyFrame, aliases: Iterable[str] | None = None) -> pl.LazyFrame:
+        """``lf`` with the helper columns that the given fused metrics (default: all) read."""
+        names = self.inputs if aliases is None else dict.fromkeys(
+            n for a in aliases for n in self.needs.get(a, ()))
+        return lf.with_columns([self.inputs[n].alias(n) for n in names]) if names else lf
 
     @property
     def queries(self) -> int:
@@ -87,6 +97,8 @@ def plan_suite(
     planned: list[PlannedExpectation] = []
     fused: dict[str, pl.Expr] = {}
     passes: dict[str, Metric] = {}
+    inputs: dict[str, pl.Expr] = {}
+    needs: dict[str, tuple[str, ...]] = {}
     by_identity: dict[str, str] = {}
     requested = 0
     override = ResultFormat.parse(result_format) if result_format is not None else None
@@ -112,10 +124,13 @@ def plan_suite(
                 by_identity[identity] = alias
                 if metric.expr is not None:
                     fused[alias] = metric.expr.alias(alias)
+                    needs[alias] = tuple(name for name, _ in metric.inputs)
+                    for name, expr in metric.inputs:
+                        inputs.setdefault(name, expr)
                 else:
                     passes[alias] = metric
             item.aliases[local] = alias
-    return Plan(planned, fused, passes, requested)
+    return Plan(planned, fused, passes, requested, inputs, needs)
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
@@ -163,19 +178,19 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite") -> Validat
     failed: dict[str, BaseException] = {}
     if plan.fused:
         try:
-            values.update(lf.select(list(plan.fused.values())).collect().row(0, named=True))
-        except Exception:
+            values.update(plan.frame(lf).select(list(plan.fused.values())).collect().row(0, named=True))
+        except (Exception, pl.exceptions.PanicException):
             # Isolate the broken metric(s) so one bad expectation cannot sink its neighbours.
             for alias, expr in plan.fused.items():
                 try:
-                    values.update(lf.select(expr).collect().row(0, named=True))
-                except Exception as exc:
+                    values.update(plan.frame(lf, [alias]).select(expr).collect().row(0, named=True))
+                except (Exception, pl.exceptions.PanicException) as exc:
                     failed[alias] = exc
     for alias, metric in plan.passes.items():
         try:
             assert metric.run is not None
             values[alias] = metric.run(lf)
-        except Exception as exc:
+        except (Exception, pl.exceptions.PanicException) as exc:
             failed[alias] = exc
     results = [_judge(item, values, failed) for item in plan.expectations]
     elapsed = time.perf_counter() - started

@@ -1,0 +1,189 @@
+"""``integrity run`` and ``integrity quarantine``: the integrity job and the steward's review.
+
+Exit codes of ``run``: 0 every row published, 1 something was quarantined, 2 an error (bad
+definition, unreachable source, another run holding the lock). Heavy imports stay inside commands.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrity.cli import EXIT_INPUT, _guard, app, err, fail, out
+
+if TYPE_CHECKING:
+    from integrity.pipeline import RunSummary
+
+quarantine_app = typer.Typer(help="Review quarantined rows: list, show, release or reject them.",
+                             no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(quarantine_app, name="quarantine")
+
+ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds integrity.yaml).")]
+
+
+@app.command()
+def run(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset name (connectors/<name>.yaml).")] = None,
+    all_datasets: Annotated[bool, typer.Option("--all", help="Run every dataset.")] = False,
+    start: Annotated[str | None, typer.Option("--from", help="Backfill from this cursor value.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Pull new rows, validate them, publish the clean ones and quarantine the rest."""
+    with _guard():
+        from integrity.pipeline import Project
+
+        proj = Project.load(project)
+        names = proj.dataset_names() if all_datasets else [dataset] if dataset else []
+        if not names:
+            raise fail("name a dataset, or pass --all. Datasets: "
+                       + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
+        code = 0
+        for name in names:
+            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end))
+            code = max(code, summary.exit_code if summary else EXIT_INPUT)
+        raise typer.Exit(code)
+
+
+def _cursor_value(text: str | None) -> Any:
+    """--from/--to values: numbers stay numbers; anything else (ISO dates) stays text."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from integrity import pipeline
+    from integrity.errors import IntegrityError
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task(f"{name}: starting", total=None)
+        try:
+            summary = pipeline.run(proj, name, start=start, end=end,
+                                   progress=lambda msg: progress.update(task, description=escape(f"{name}: {msg}")))
+        except IntegrityError as exc:
+            err.print(f"[bold red]error:[/] {escape(name)}: {escape(str(exc))}", soft_wrap=True)
+            return None
+    _print_summary(summary)
+    return summary
+
+
+def _print_summary(summary: RunSummary) -> None:
+    if not summary.batches:
+        out.print(f"{escape(summary.dataset)}: no new rows.")
+        return
+    table = Table(title=f"{summary.dataset} (run {summary.run_id})", title_justify="left")
+    for column in ("batch", "rows", "published", "quarantined", "status", "failed expectations"):
+        table.add_column(column)
+    for b in summary.batches:
+        table.add_row(escape(b.batch_id[:12]) + (" (recovered)" if b.recovered else ""), str(b.rows),
+                      str(b.published_rows), str(b.quarantined_rows), b.status,
+                      escape(", ".join(b.failed_expectations) or "-"))
+    out.print(table)
+    for b in summary.batches:
+        for qid in b.quarantine_ids:
+            out.print(f"  quarantined as {escape(qid)}: review with `integrity quarantine show {escape(qid)}`")
+
+
+@quarantine_app.command("list")
+def quarantine_list(
+    dataset: Annotated[str | None, typer.Option("--dataset", "-d")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="held, released or rejected")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """List quarantine entries (newest first)."""
+    with _guard():
+        from integrity.pipeline import Project
+
+        with Project.load(project).open_store() as store:
+            entries = store.quarantine_entries(dataset, status)
+        table = Table()
+        for column in ("id", "dataset", "rows", "status", "created", "reasons"):
+            table.add_column(column)
+        for e in entries:
+            table.add_row(escape(e.id), escape(e.dataset), str(e.rows), e.status, e.created_at,
+                          escape(_reason_summary(e.reasons)))
+        out.print(table if entries else "No quarantine entries.")
+
+
+@quarantine_app.command("show")
+def quarantine_show(
+    entry_id: Annotated[str, typer.Argument(help="Entry id (or a unique prefix).")],
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Rows to print.")] = 20,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Show one entry: why it was held and its first rows."""
+    with _guard():
+        from integrity.pipeline import Project
+
+        proj = Project.load(project)
+        with proj.open_store() as store:
+            entry = store.quarantine_entry(entry_id)
+            if entry is None:
+                raise fail(f"no quarantine entry {entry_id!r}; `integrity quarantine list` shows them")
+            frame = proj.quarantine_files(proj.dataset(entry.dataset)).read(entry.id)
+        out.print(f"[bold]{escape(entry.id)}[/] dataset {escape(entry.dataset)}, batch "
+                  f"{escape(entry.batch_id)}, {entry.rows} rows, {entry.status}")
+        if entry.decided_by:
+            out.print(f"decided by {escape(entry.decided_by)} at {entry.decided_at}: {escape(entry.note or '')}")
+        for reason in entry.reasons:
+            out.print("  reason: " + escape(json.dumps(reason, default=str, ensure_ascii=False)))
+        table = Table()
+        shown = frame.head(limit)
+        for column in shown.columns:
+            table.add_column(escape(column))
+        for row in shown.iter_rows():
+            table.add_row(*[escape(str(v))[:80] for v in row])
+        out.print(table)
+
+
+def _decide(entry_id: str, decision: str, steward: str, note: str | None, project: Path) -> None:
+    with _guard():
+        from integrity.pipeline import Project, release, reject
+
+        proj = Project.load(project)
+        action = release if decision == "released" else reject
+        entry = action(proj, entry_id, steward=steward, note=note)
+        out.print(f"{escape(entry.id)}: {entry.status} by {escape(steward)}"
+                  + (f" ({entry.rows} rows published)" if decision == "released" else ""))
+
+
+@quarantine_app.command("release")
+def quarantine_release(
+    entry_id: Annotated[str, typer.Argument()],
+    steward: Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")],
+    note: Annotated[str | None, typer.Option("--note", "-m")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Publish an entry's rows through the dataset's target, exactly once."""
+    _decide(entry_id, "released", steward, note, project)
+
+
+@quarantine_app.command("reject")
+def quarantine_reject(
+    entry_id: Annotated[str, typer.Argument()],
+    steward: Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")],
+    note: Annotated[str | None, typer.Option("--note", "-m")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Keep an entry out for good (its rows stay on disk, marked rejected)."""
+    _decide(entry_id, "rejected", steward, note, project)
+
+
+def _reason_summary(reasons: list[dict[str, Any]]) -> str:
+    names = [str(r.get("expectation_type") or r.get("error") or "?") for r in reasons]
+    return ", ".join(dict.fromkeys(names))[:120]

@@ -1,0 +1,357 @@
+"""Pull a table or a query from any SQLAlchemy database into polars, incrementally by a cursor column.
+
+The statement is always built with SQLAlchemy Core: table, schema and column names from YAML become
+quoted identifiers, and watermark values are bound parameters, so nothing a user writes is pasted into
+SQL text (a query given in YAML is used as a subquery, as written). Reflection first checks that the
+table and cursor column exist, so a typo fails with the names that do exist instead of a driver error.
+
+Rows are read through the fastest path installed (``engine="auto"``): ADBC (PostgreSQL, SQLite) and
+connectorx go straight to Arrow; SQLAlchemy in chunks is the fallback that works for every dialect.
+connectorx cannot take bound parameters, so for it the statement is rendered with literal values by
+SQLAlchemy's own compiler for the target dialect, never by string formatting. The path used is
+recorded in ``Batch.info.source`` (with the password hidden) so a slow run can be explained.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Connection, Engine
+
+from integrity.connectors.base import Batch, ConnectorBase, Watermark, make_batch
+from integrity.errors import ConfigError, ConnectorError, did_you_mean
+
+ENGINES = ("auto", "adbc", "connectorx", "sqlalchemy")
+"""Read paths: ``auto`` tries ADBC, then connectorx, then SQLAlchemy chunks."""
+
+_CONNECT_TIMEOUT = 10
+_SRC = "integrity_src"
+
+
+class SqlConnector(ConnectorBase):
+    """A table or a query in a database, pulled incrementally by a cursor column.
+
+    Args:
+        dataset: Dataset name, for messages.
+        cursor: Cursor column; rows with ``cursor >= watermark`` are pulled (None: everything).
+        url: SQLAlchemy URL (``postgresql+psycopg://...``, ``sqlite:///path.db``, ...).
+        table: Table (or view) name; exactly one of ``table`` and ``query``.
+        query: A SELECT used as a subquery; the cursor filter wraps it.
+        schema: Database schema of ``table``.
+        chunk_size: Rows per fetch on the SQLAlchemy path.
+        engine: ``auto``, ``adbc``, ``connectorx`` or ``sqlalchemy``.
+    """
+
+    def __init__(self, *, dataset: str, cursor: str | None = None, url: str,
+                 table: str | None = None, query: str | None = None, schema: str | None = None,
+                 chunk_size: int = 100_000, engine: str = "auto") -> None:
+        if (table is None) == (query is None):
+            raise ConfigError(f"dataset {dataset!r}: the sql connector needs exactly one of 'table' "
+                              "and 'query'.")
+        if engine not in ENGINES:
+            raise ConfigError(f"dataset {dataset!r}: unknown sql engine {engine!r}."
+                              f"{did_you_mean(engine, ENGINES)} Use one of: {', '.join(ENGINES)}.")
+        if chunk_size < 1:
+            raise ConfigError(f"dataset {dataset!r}: chunk_size must be at least 1, not {chunk_size}.")
+        try:
+            self.url: URL = sa.make_url(url)
+        except sa.exc.ArgumentError:
+            raise ConfigError(f"dataset {dataset!r}: 'url' is not a SQLAlchemy URL (expected e.g. "
+                              "postgresql+psycopg://user:${PASSWORD}@host/db or sqlite:///file.db).") from None
+        self.dataset, self.cursor, self.table, self.query = dataset, cursor, table, query
+        self.schema, self.chunk_size, self.engine_name = schema, chunk_size, engine
+        self.safe_url = self.url.render_as_string(hide_password=True)
+        self._engine: Engine | None = None
+
+    # -- protocol -------------------------------------------------------------------------------
+    def pull(self, since: Watermark, until: Any = None) -> Batch:
+        with self._connect() as conn:
+            columns = self._columns(conn)
+            if self.cursor is not None and self.cursor not in columns:
+                raise ConnectorError(
+                    f"dataset {self.dataset!r}: cursor column {self.cursor!r} is not in {self._what()}."
+                    f"{did_you_mean(self.cursor, columns)} Columns: {', '.join(columns)}.")
+            stmt = self._statement(columns, since, until)
+            frame, path = self._read(conn, stmt)
+        frame = self._normalise_temporal(frame, columns)
+        source = f"sql[{path}] {self.safe_url} {self._what()}"
+        return make_batch(self.dataset, source, frame, cursor=self.cursor, since=since, until=until)
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- connecting and describing the source -----------------------------------------------------
+    def _what(self) -> str:
+        if self.table is not None:
+            return f"table {'.'.join(filter(None, [self.schema, self.table]))!r}"
+        return "the query"
+
+    def _hide(self, text: str) -> str:
+        password = self.url.password
+        return text.replace(str(password), "***") if password else text
+
+    def _where(self) -> str:
+        url = self.url
+        if url.get_backend_name() == "sqlite":
+            return f"SQLite file {url.database or ':memory:'}"
+        return f"{url.get_backend_name()} server {url.host or 'localhost'}:{url.port or 'default port'}, " \
+               f"database {url.database!r}, user {url.username!r}"
+
+    def _connect(self) -> Connection:
+        if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:") \
+                and not self.url.database.startswith("file:") and not Path(self.url.database).exists():
+            raise ConnectorError(f"dataset {self.dataset!r}: {self._where()} does not exist "
+                                 f"(working directory {Path.cwd()}). Check the path in 'url'.")
+        try:
+            if self._engine is None:
+                args = {"connect_timeout": _CONNECT_TIMEOUT} \
+                    if self.url.get_backend_name() == "postgresql" else {}
+                self._engine = sa.create_engine(self.url, connect_args=args)
+            return self._engine.connect()
+        except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise ConnectorError(f"dataset {self.dataset!r}: no driver for {self.safe_url} "
+                                 f"({_first_line(exc)}). Install it, e.g. `pip install "
+                                 "'integrity[postgres]'` for PostgreSQL.") from None
+        except sa.exc.DBAPIError as exc:
+            raise ConnectorError(
+                f"dataset {self.dataset!r}: cannot connect to {self._where()} ({self.safe_url}): "
+                f"{self._hide(_first_line(exc.orig or exc))}. Check that the server is running and "
+                "reachable from here, the host, port and database name, and the credentials.",
+                transient=True) from None
+
+    def _columns(self, conn: Connection) -> dict[str, sa.types.TypeEngine[Any]]:
+        """Column name -> SQLAlchemy type of the table (reflected) or the query (probed)."""
+        if self.table is not None:
+            inspector = sa.inspect(conn)
+            try:
+                names = inspector.get_table_names(schema=self.schema) + \
+                    inspector.get_view_names(schema=self.schema)
+            except sa.exc.DBAPIError as exc:
+                raise self._db_error(exc, "describe") from None
+            if self.table not in names:
+                hint = [n for n in names if n.lower() == self.table.lower()] or []
+                suggest = f" Did you mean {hint[0]!r}?" if hint else did_you_mean(self.table, names)
+                where = f"schema {self.schema!r}" if self.schema else "the default schema"
+                raise ConnectorError(
+                    f"dataset {self.dataset!r}: table {self.table!r} does not exist in {where} of "
+                    f"{self._where()}.{suggest} Tables: {', '.join(sorted(names)) or '(none)'}.")
+            reflected = inspector.get_columns(self.table, schema=self.schema)
+            return {c["name"]: c["type"] for c in reflected}
+        probe: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(self._query_source()).limit(1)
+        try:
+            sample = pl.read_database(probe, connection=conn, infer_schema_length=None)
+        except sa.exc.DBAPIError as exc:
+            raise self._db_error(exc, "run") from None
+        except sa.exc.StatementError as exc:
+            raise ConnectorError(f"dataset {self.dataset!r}: the query cannot be used "
+                                 f"({_first_line(exc)}). A ':name' in the query is read as a "
+                                 r"parameter; write '\:' for a literal colon.") from None
+        assert isinstance(sample, pl.DataFrame)
+        return {name: _sa_type(dtype) for name, dtype in sample.schema.items()}
+
+    def _query_source(self, columns: dict[str, sa.types.TypeEngine[Any]] | None = None) -> Any:
+        assert self.query is not None
+        text = sa.text(self.query)
+        cols = [sa.column(name, type_) for name, type_ in (columns or {}).items()]
+        return text.columns(*cols).subquery(_SRC)
+
+    def _statement(self, columns: dict[str, sa.types.TypeEngine[Any]], since: Watermark,
+                   until: Any) -> sa.Select[Any]:
+        if self.table is not None:
+            source: Any = sa.table(self.table, *(sa.column(n, t) for n, t in columns.items()),
+                                   schema=self.schema)
+        else:
+            source = self._query_source(columns)
+        stmt = sa.select(*source.c)
+        if self.cursor is None:
+            return stmt
+        col = source.c[self.cursor]
+        ctype = columns[self.cursor]
+        sqlite_temporal = self.url.get_backend_name() == "sqlite" and _is_temporal(ctype)
+        if since.value is not None:
+            if sqlite_temporal:
+                # SQLite keeps datetimes as text in more than one layout; compare on the date only
+                # (a superset), and make_batch applies the exact bound on the typed column.
+                stmt = stmt.where(col >= sa.bindparam("since", str(since.value)[:10], type_=sa.String()))
+            else:
+                stmt = stmt.where(col >= sa.bindparam("since", _coerce(since.value, ctype), type_=ctype))
+        if until is not None and not sqlite_temporal:
+            stmt = stmt.where(col <= sa.bindparam("until", _coerce(until, ctype), type_=ctype))
+        return stmt.order_by(col)
+
+    # -- reading ----------------------------------------------------------------------------------
+    def _read(self, conn: Connection, stmt: sa.Select[Any]) -> tuple[pl.DataFrame, str]:
+        backend = self.url.get_backend_name()
+        order = ["adbc", "connectorx", "sqlalchemy"] if self.engine_name == "auto" else [self.engine_name]
+        notes: list[str] = []
+        for path in order:
+            try:
+                if path == "adbc" and backend in _ADBC_DRIVERS:
+                    return _read_adbc(self.url, stmt, conn.dialect), "adbc"
+                if path == "connectorx" and backend in _CONNECTORX_SCHEMES:
+                    return _read_connectorx(self.url, stmt, conn.dialect), "connectorx"
+                if path == "sqlalchemy":
+                    return self._read_sqlalchemy(conn, stmt), "sqlalchemy" + (
+                        f" (fast path skipped: {'; '.join(notes)})" if notes else "")
+            except ImportError as exc:
+                notes.append(f"{path} not installed")
+                if self.engine_name != "auto":
+                    raise ConnectorError(f"dataset {self.dataset!r}: engine {path!r} is not installed "
+                                         f"({exc.name}). `pip install 'integrity[fast]'`, or use "
+                                         "engine: auto.") from None
+            except ConnectorError:
+                raise
+            except Exception as exc:  # a driver-specific failure: the next path may still work
+                notes.append(f"{path} failed: {self._hide(_first_line(exc))}")
+                if self.engine_name != "auto":
+                    raise ConnectorError(f"dataset {self.dataset!r}: reading {self._what()} from "
+                                         f"{self._where()} through {path} failed: {notes[-1]}.",
+                                         transient=True) from None
+            else:
+                if self.engine_name != "auto":
+                    raise ConnectorError(f"dataset {self.dataset!r}: engine {path!r} does not support "
+                                         f"{backend}; use engine: sqlalchemy or auto.")
+        raise ConnectorError(f"dataset {self.dataset!r}: no read path worked: {'; '.join(notes)}.")
+
+    def _read_sqlalchemy(self, conn: Connection, stmt: sa.Select[Any]) -> pl.DataFrame:
+        streaming = conn.execution_options(stream_results=True, max_row_buffer=self.chunk_size)
+        try:
+            chunks = pl.read_database(stmt, connection=streaming, iter_batches=True,
+                                      batch_size=self.chunk_size, infer_schema_length=None)
+            frames = list(chunks)
+        except sa.exc.DBAPIError as exc:
+            raise self._db_error(exc, "read") from None
+        if not frames:
+            return pl.DataFrame(schema=dict.fromkeys(stmt.selected_columns.keys(), pl.Null))
+        try:
+            return pl.concat(frames, how="vertical_relaxed")
+        except pl.exceptions.PolarsError as exc:
+            raise ConnectorError(f"dataset {self.dataset!r}: the chunks of {self._what()} have "
+                                 f"incompatible types ({_first_line(exc)}); use a smaller table or "
+                                 "cast the column in a query.") from None
+
+    def _normalise_temporal(self, frame: pl.DataFrame,
+                            columns: dict[str, sa.types.TypeEngine[Any]]) -> pl.DataFrame:
+        """Date/time columns that a driver returned as text (SQLite) become real temporal columns,
+        so every read path gives the same types and the cursor compares as time, not as text.
+        Zone-aware columns are converted to UTC (same instants): drivers say 'Etc/UTC' or the
+        session zone, and watermarks are kept in UTC."""
+        zoned = [n for n, d in frame.schema.items()
+                 if isinstance(d, pl.Datetime) and d.time_zone not in (None, "UTC")]
+        if zoned:
+            frame = frame.with_columns(pl.col(zoned).dt.convert_time_zone("UTC"))
+        for name, type_ in columns.items():
+            if name not in frame.columns or frame.schema[name] != pl.String or not _is_temporal(type_):
+                continue
+            target = pl.col(name).str.to_date() if isinstance(type_, sa.Date) and \
+                not isinstance(type_, sa.DateTime) else pl.col(name).str.to_datetime()
+            try:
+                frame = frame.with_columns(target)
+            except pl.exceptions.PolarsError as exc:
+                if name == self.cursor:
+                    raise ConnectorError(
+                        f"dataset {self.dataset!r}: cursor column {name!r} is declared as a date/time "
+                        f"but holds text that is not one ({_first_line(exc)}). Fix those values, or "
+                        "pick another cursor column.") from None
+        return frame
+
+    def _db_error(self, exc: sa.exc.DBAPIError, doing: str) -> ConnectorError:
+        transient = isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated
+        return ConnectorError(f"dataset {self.dataset!r}: cannot {doing} {self._what()} on "
+                              f"{self._where()}: {self._hide(_first_line(exc.orig or exc))}.",
+                              transient=transient)
+
+
+def _first_line(exc: BaseException) -> str:
+    for line in str(exc).splitlines():
+        if line.strip():
+            return line.strip()
+    return type(exc).__name__
+
+
+def _is_temporal(type_: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(type_, sa.Date | sa.DateTime)
+
+
+def _sa_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
+    """The SQLAlchemy type to bind a watermark with, for a query column of this polars dtype."""
+    if isinstance(dtype, pl.Datetime):
+        return sa.DateTime(timezone=dtype.time_zone is not None)
+    if dtype == pl.Date:
+        return sa.Date()
+    if dtype.is_integer():
+        return sa.BigInteger()
+    if dtype.is_float():
+        return sa.Float()
+    if dtype.is_decimal():
+        return sa.Numeric()
+    if dtype == pl.String:
+        return sa.String()
+    return sa.types.NullType()
+
+
+def _coerce(value: Any, type_: sa.types.TypeEngine[Any]) -> Any:
+    """A watermark (stored as JSON: datetimes as ISO text) as the Python value the column binds."""
+    if not isinstance(value, str):
+        return value
+    try:
+        if isinstance(type_, sa.DateTime):
+            parsed = dt.datetime.fromisoformat(value)
+            if type_.timezone and parsed.tzinfo is None:
+                parsed = parsed.replace(tzinfo=dt.UTC)
+            elif not type_.timezone and parsed.tzinfo is not None:
+                parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+            return parsed
+        if isinstance(type_, sa.Date):
+            return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return value
+    return value
+
+
+# -- fast paths: Arrow straight from the database ---------------------------------------------------
+_ADBC_DRIVERS = {"postgresql": "adbc_driver_postgresql", "sqlite": "adbc_driver_sqlite"}
+_CONNECTORX_SCHEMES = {"postgresql": "postgresql", "sqlite": "sqlite", "mysql": "mysql",
+                       "mssql": "mssql", "oracle": "oracle"}
+
+
+def _read_adbc(url: URL, stmt: sa.Select[Any], dialect: sa.Dialect) -> pl.DataFrame:
+    """Run ``stmt`` through ADBC with real bound parameters ($n for PostgreSQL, ? for SQLite)."""
+    import importlib
+
+    backend = url.get_backend_name()
+    module = importlib.import_module(f"{_ADBC_DRIVERS[backend]}.dbapi")
+    # The same dialect class, compiled for the driver's placeholder style.
+    paramstyle = "numeric_dollar" if backend == "postgresql" else "qmark"
+    compiled = stmt.compile(dialect=type(dialect)(paramstyle=paramstyle))  # type: ignore[call-arg]
+    params = [compiled.params[name] for name in (compiled.positiontup or [])]
+    if backend == "postgresql":
+        target = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    else:
+        target = url.database or ":memory:"
+    with module.connect(target) as conn, conn.cursor() as cur:
+        cur.execute(str(compiled), params or None)
+        table = cur.fetch_arrow_table()
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
+
+
+def _read_connectorx(url: URL, stmt: sa.Select[Any], dialect: sa.Dialect) -> pl.DataFrame:
+    """Run ``stmt`` through connectorx. It takes no parameters, so SQLAlchemy's compiler for this
+    dialect renders the watermark values as quoted literals (never string formatting)."""
+    import connectorx  # noqa: F401  (ImportError here means: fall back)
+
+    backend = url.get_backend_name()
+    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    if backend == "sqlite":
+        uri = f"sqlite://{Path(url.database or '').resolve()}"
+    else:
+        uri = url.set(drivername=_CONNECTORX_SCHEMES[backend]).render_as_string(hide_password=False)
+    return pl.read_database_uri(sql, uri, engine="connectorx")

@@ -1,0 +1,154 @@
+"""The results store's tables (SQLAlchemy Core), the shape the newest migration produces.
+
+Alembic migrations in ``integrity/store/migrations/versions`` create and change these tables; a test
+compares a migrated database with this metadata, so a column added here without a migration (or the
+other way round) fails CI rather than a customer's upgrade.
+
+Design notes:
+
+- Timestamps are ``timestamptz`` on PostgreSQL (KPI views do date arithmetic on them) and UTC text on
+  SQLite; :class:`UTCDateTime` hands back aware UTC datetimes from both.
+- JSON columns are JSONB on PostgreSQL so KPI views and anomaly checks can index into them.
+- Expectation results keep the headline metrics in their own columns (the history anomaly checks
+  read) and the full GX-shaped result as JSON (what a person debugging a failure reads).
+- Constraint names follow one convention so later migrations can name what they alter, which
+  SQLite's batch mode needs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(sa.TypeDecorator[dt.datetime]):
+    """A timestamp that goes in and comes out as an aware UTC datetime on every backend.
+
+    SQLite has no time zones: it stores naive UTC text, and naive values read back are UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        assert isinstance(value, dt.datetime)
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+JSONValue = sa.JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB on PostgreSQL; values are serialized by ``records.json_dumps``."""
+
+runs = sa.Table(
+    "runs", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("summary", JSONValue, nullable=True),
+    sa.Index("ix_runs_dataset_started_at", "dataset", "started_at"),
+)
+
+batches = sa.Table(
+    "batches", metadata,
+    sa.Column("batch_id", sa.Text, primary_key=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("info", JSONValue, nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("watermark_before", JSONValue, nullable=False),
+    sa.Column("watermark_after", JSONValue, nullable=False),
+    sa.Column("published_rows", sa.BigInteger, nullable=False),
+    sa.Column("quarantined_rows", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=True),
+    sa.Index("ix_batches_dataset_created_at", "dataset", "created_at"),
+    sa.Index("ix_batches_dataset_status", "dataset", "status"),
+)
+
+expectation_results = sa.Table(
+    "expectation_results", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("run_id", sa.Integer, sa.ForeignKey("runs.id"), nullable=False),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("suite_name", sa.Text, nullable=True),
+    sa.Column("expectation_index", sa.Integer, nullable=False),
+    sa.Column("expectation_type", sa.Text, nullable=False),
+    sa.Column("expectation_id", sa.Text, nullable=True),
+    sa.Column("column_name", sa.Text, nullable=True),
+    sa.Column("column_names", JSONValue, nullable=True),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("outcome", sa.Text, nullable=False),
+    sa.Column("observed_value", JSONValue, nullable=True),
+    sa.Column("unexpected_count", sa.BigInteger, nullable=True),
+    sa.Column("unexpected_percent", sa.Float, nullable=True),
+    sa.Column("element_count", sa.BigInteger, nullable=True),
+    sa.Column("kwargs", JSONValue, nullable=False),
+    sa.Column("result", JSONValue, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Index("ix_expectation_results_history", "dataset", "expectation_type", "column_name"),
+    sa.Index("ix_expectation_results_batch_id", "batch_id"),
+)
+
+watermarks = sa.Table(
+    "watermarks", metadata,
+    sa.Column("dataset", sa.Text, primary_key=True),
+    sa.Column("value", JSONValue, nullable=False),
+    sa.Column("batch_id", sa.Text, nullable=True),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("batches.batch_id"), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("rows", sa.BigInteger, nullable=False),
+    sa.Column("reasons", JSONValue, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("decided_at", UTCDateTime, nullable=True),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Index("ix_quarantine_dataset_status", "dataset", "status"),
+)
+
+audit = sa.Table(
+    "audit", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Column("details", JSONValue, nullable=True),
+    sa.Index("ix_audit_dataset_at", "dataset", "at"),
+)
