@@ -17,8 +17,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import polars as pl
 
@@ -80,11 +79,10 @@ class ConnectorBase:
     def close(self) -> None:
         return None
 
-    def __enter__(self) -> ConnectorBase:
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 
@@ -117,11 +115,13 @@ def cursor_literal(dtype: pl.DataType, value: Any) -> Any:
         return None
     if isinstance(dtype, pl.Datetime) and isinstance(value, str):
         parsed = dt.datetime.fromisoformat(value)
-        if dtype.time_zone is None and parsed.tzinfo is not None:
-            parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
-        elif dtype.time_zone is not None and parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed
+        if dtype.time_zone is None:
+            return parsed.astimezone(dt.UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+        from zoneinfo import ZoneInfo
+
+        # Compare in the column's own zone: polars refuses mixed zones.
+        aware = parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+        return aware.astimezone(ZoneInfo(dtype.time_zone))
     if dtype == pl.Date and isinstance(value, str):
         return dt.date.fromisoformat(value[:10])
     return value
