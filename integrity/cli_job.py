@@ -153,7 +153,7 @@ def quarantine_show(
 
 def _decide(entry_id: str, decision: str, steward: str, note: str | None, project: Path) -> None:
     with _guard():
-        from integrity.pipeline import Project, release, reject
+        from integrity.pipeline import Project, reject, release
 
         proj = Project.load(project)
         action = release if decision == "released" else reject

@@ -61,7 +61,7 @@ class PublishConfig(_Model):
 
     kind: Literal["parquet", "jsonl", "sql"] = "parquet"
     path: str | None = None
-    """parquet/jsonl: folder (default: <data_root>/published/<dataset>)."""
+    """parquet/jsonl: folder (default: <data_root>/published; files land under dataset=<name>/date=<day>/)."""
     url: str | None = None
     """sql: SQLAlchemy URL (may hold ``${ENV}`` references)."""
     table: str | None = None

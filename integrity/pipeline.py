@@ -35,13 +35,23 @@ from integrity.connectors import registry as connector_registry
 from integrity.connectors.base import Batch, Watermark
 from integrity.engine.polars_engine import plan_suite, run_plan
 from integrity.errors import ConfigError, IntegrityError, did_you_mean
-from integrity.gate import GateDecision, QuarantineFiles, decide, make_sink
+from integrity.gate import GateDecision, QuarantineFiles, Sink, decide, make_sink
 from integrity.gate.split import REASONS_COLUMN
 from integrity.store import QuarantineRecord, Store
 from integrity.suites import Suite, load_suite
 from integrity.types import BatchInfo, ValidationResult
 
 Progress = Callable[[str], None]
+
+FAILPOINT_ENV = "INTEGRITY_FAILPOINT"
+"""Crash-safety tests set this to a stage name; the run then kills itself (SIGKILL) right there."""
+
+
+def _failpoint(stage: str) -> None:
+    if os.environ.get(FAILPOINT_ENV) == stage:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass(frozen=True)
@@ -150,6 +160,7 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
                 since = Watermark(value=dataset.cursor.initial, files=since.files)
             say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
             batch = _pull(dataset, since, end)
+            _failpoint("after_pull")
             say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
             if batch.info.row_count == 0 and not batch.info.watermark_to:
                 store.finish_run(run_id, "empty", {"batches": []})
@@ -157,7 +168,9 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if backfill:  # a backfill never moves the regular watermark
                 batch = Batch(batch.frame, batch.info, Watermark.from_dict(store.watermark(name)))
             staged = _stage(project, dataset, batch)
+            _failpoint("after_stage")
             store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
+            _failpoint("after_begin")
             outcomes.append(_process(project, dataset, suite, store, batch, staged, say, recovered=False))
         except IntegrityError as exc:
             store.finish_run(run_id, "failed", {"error": str(exc)})
@@ -179,28 +192,34 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
              staged: Path, say: Progress, *, recovered: bool) -> BatchOutcome:
     info = batch.info
     result, decision = _audit(dataset, suite, batch)
-    failed = [f"#{r_i} {r.config.type}" for r_i, r in enumerate(result.results) if not r.success] \
-        if result else ["suite could not run"]
-    sink = make_sink(dataset.publish, dataset=dataset.name, data_root=project.data_root)
+    _failpoint("after_validate")
+    warned = {w.get("expectation_index") for w in decision.warnings}
+    failed = [f"#{i} {r.config.type}" + (" (warn)" if i in warned else "")
+              for i, r in enumerate(result.results) if not r.success] if result else ["suite could not run"]
+    sink = _sink(project, dataset)
     published_to = None
     if decision.published.height or not decision.quarantined.height:
         say(f"publishing {decision.published.height} rows")
         published_to = sink.publish(decision.published, info)
+        _failpoint("after_publish")
     quarantine: list[QuarantineRecord] = []
     if decision.quarantined.height:
         say(f"quarantining {decision.quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
         entry_id, path = project.quarantine_files(dataset).write(
             decision.quarantined, info, kind=kind, reasons=decision.reasons)
+        _failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
             rows=decision.quarantined.height, reasons=decision.reasons, status="held",
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
-    status = ("empty" if info.row_count == 0 else "quarantined" if decision.batch_held
+    status = ("empty" if info.row_count == 0
+              else "quarantined" if decision.batch_held or not decision.published.height
               else "partial" if decision.quarantined.height else "published")
     store.complete_batch(info.batch_id, status=status, published_rows=decision.published.height,
                          quarantined_rows=decision.quarantined.height, result=result,
                          watermark=batch.next_watermark.to_dict(), quarantine=quarantine)
+    _failpoint("after_complete")
     staged.unlink(missing_ok=True)
     return BatchOutcome(info.batch_id, info.row_count, decision.published.height,
                         decision.quarantined.height, status, recovered, failed,
@@ -223,6 +242,14 @@ def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> tuple[Validati
     decision = decide(batch.frame, plan, result, default_action=dataset.default_action,
                       suite_meta=suite.meta)
     return result, decision
+
+
+def _sink(project: Project, dataset: DatasetConfig) -> Sink:
+    """The dataset's publish target, with a relative path taken from the project root."""
+    publish = dataset.publish
+    if publish.path is not None:
+        publish = publish.model_copy(update={"path": str(project.path(publish.path))})
+    return make_sink(publish, dataset=dataset.name, data_root=project.data_root)
 
 
 def _json(value: Any) -> str:
@@ -289,12 +316,8 @@ def release(project: Project, entry_id: str, *, steward: str, note: str | None) 
             files = project.quarantine_files(dataset)
             frame = files.read(entry.id)
             frame = frame.drop(REASONS_COLUMN) if REASONS_COLUMN in frame.columns else frame
-            original = BatchInfo(**files.manifest(entry.id)["batch"])
-            info = BatchInfo(**{**original.to_dict(), "batch_id": f"{entry.id}-release",
-                                "row_count": frame.height,
-                                "pulled_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")})
-            sink = make_sink(dataset.publish, dataset=dataset.name, data_root=project.data_root)
-            location = sink.publish(frame, info)
+            location = _sink(project, dataset).publish(frame, files.release_info(entry.id))
+            files.mark_released(entry.id, location, by=steward)
             return store.decide_quarantine(entry.id, decision="released", steward=steward, note=note,
                                            details={"published_to": location, "rows": frame.height})
 
