@@ -71,8 +71,10 @@ def compound_unique(spec: Spec) -> Check:
     """The combination of values in column_list is unique across the considered rows."""
     columns = [pl.col(c) for c in spec.kwargs["column_list"]]
     key = pl.struct(columns)
-    if spec.domain is not None or spec.get("ignore_row_if", "all_values_are_missing") != "never":
-        # Rows not considered get a null key, so they never count as a considered row's repeat.
+    if spec.domain is not None:
+        # Rows outside the domain get a null key, so they never count as a considered row's repeat.
+        # Without a domain no mask is needed: a row ignored for its nulls can never equal a
+        # considered row (all-null vs not all-null; some null vs none null).
         key = pl.when(_considered(spec)).then(key)
     repeats = key.is_duplicated()
     return multicolumn_check(spec, repeats)
