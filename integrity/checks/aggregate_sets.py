@@ -53,16 +53,25 @@ def value_set_of(spec: Spec, *, required: bool) -> set[Any] | None:
         ) from None
 
 
-def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool]) -> Check:
-    """Judge the set of distinct values with ``decide``; report them and their counts."""
+def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool],
+                   allowed: set[Any] | None = None) -> Check:
+    """Judge the set of distinct values with ``decide``; report them and their counts.
+
+    With ``allowed``, also report the distinct values outside it as GX 1.x does
+    (``unexpected_count`` and ``partial_unexpected_list``), beside the older observed set."""
 
     def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         pairs = counts_of(m["value_counts"])
         observed = [value for value, _ in pairs]
-        return decide(set(observed)), {
+        result: dict[str, Any] = {
             "observed_value": observed,
             "details": {"value_counts": [{"value": v, "count": n} for v, n in pairs]},
         }
+        if allowed is not None:
+            outside = [v for v in observed if v not in allowed]
+            result["unexpected_count"] = len(outside)
+            result["partial_unexpected_list"] = outside[: spec.partial_limit]
+        return decide(set(observed)), result
 
     return aggregate_check(spec, {"value_counts": value_counts(spec)}, judge)
 
@@ -75,7 +84,7 @@ def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool]) -> Check:
 def distinct_values_in_set(spec: Spec) -> Check:
     """Every distinct value is in value_set (no value_set: any values pass)."""
     allowed = value_set_of(spec, required=False)
-    return distinct_check(spec, lambda observed: allowed is None or observed <= allowed)
+    return distinct_check(spec, lambda observed: allowed is None or observed <= allowed, allowed)
 
 
 @expectation(
