@@ -64,28 +64,32 @@ def map_check(
         value_of: converts each reported value (e.g. struct dicts to tuples).
     """
     considered_rows = in_domain(spec, ~missing) if skip_missing else in_domain(spec, pl.lit(True))
-    bad = considered_rows & unexpected.fill_null(False)
-    if isinstance(values, pl.Expr):
-        shown = values
-    else:
-        shown = pl.struct([pl.col(c) for c in values])
+    rows = considered_rows & unexpected.fill_null(False)
+    shown = values if isinstance(values, pl.Expr) else pl.struct([pl.col(c) for c in values])
     fmt = spec.result_format
+    # The mask becomes one helper column, shared by the count, the lists and the positions.
+    mask = row_column(rows)
+    bad = pl.col(mask[0])
+
+    def over_mask(expr: pl.Expr) -> Metric:
+        return Metric(expr, inputs=(mask,))
+
     metrics: dict[str, Metric] = {
         "element_count": Metric(domain_count(spec)),
         "missing_count": Metric(in_domain(spec, missing).sum().cast(pl.Int64)),
-        "unexpected_count": Metric(bad.sum().cast(pl.Int64)),
+        "unexpected_count": over_mask(bad.sum().cast(pl.Int64)),
     }
     limit = spec.partial_limit
     if fmt.at_least(ResultFormat.BASIC):
-        metrics["partial_unexpected_list"] = Metric(shown.filter(bad).head(limit).implode())
+        metrics["partial_unexpected_list"] = over_mask(shown.filter(bad).head(limit).implode())
     if fmt.at_least(ResultFormat.SUMMARY):
-        metrics["partial_unexpected_index_list"] = Metric(ROW_POSITION.filter(bad).head(limit).implode())
-        metrics["unexpected_values_for_counts"] = Metric(
+        metrics["partial_unexpected_index_list"] = over_mask(ROW_POSITION.filter(bad).head(limit).implode())
+        metrics["unexpected_values_for_counts"] = over_mask(
             shown.filter(bad).value_counts(sort=True, name="count").head(limit).implode()
         )
     if fmt.at_least(ResultFormat.COMPLETE):
-        metrics["unexpected_list"] = Metric(shown.filter(bad).implode())
-        metrics["unexpected_index_list"] = Metric(ROW_POSITION.filter(bad).implode())
+        metrics["unexpected_list"] = over_mask(shown.filter(bad).implode())
+        metrics["unexpected_index_list"] = over_mask(ROW_POSITION.filter(bad).implode())
 
     mostly = spec.kwargs.get("mostly")
     convert = value_of or (lambda v: v)
@@ -116,7 +120,18 @@ def map_check(
             result["unexpected_index_list"] = list(m["unexpected_index_list"])
         return Verdict(mostly_success(considered, unexpected_n, mostly), result)
 
-    return Check(metrics, evaluate, rows=bad)
+    return Check(metrics, evaluate, rows=rows)
+
+
+def row_column(expr: pl.Expr) -> tuple[str, pl.Expr]:
+    """Name a row-wise expression by its content, so identical masks share one column."""
+    import hashlib
+
+    try:
+        text = expr.meta.serialize(format="json")
+    except Exception:  # not serializable: keep it private to this check
+        text = f"{id(expr)}"
+    return f"__integrity_{hashlib.sha1(text.encode()).hexdigest()[:16]}", expr
 
 
 def _value_of_count(row: Mapping[str, Any]) -> Any:
