@@ -30,12 +30,20 @@ ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folde
 def run(
     dataset: Annotated[str | None, typer.Argument(help="Dataset name (connectors/<name>.yaml).")] = None,
     all_datasets: Annotated[bool, typer.Option("--all", help="Run every dataset.")] = False,
-    start: Annotated[str | None, typer.Option("--from", help="Backfill from this cursor value.")] = None,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Backfill from this cursor value: re-validate the range without moving the "
+                       "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Pull new rows, validate them, publish the clean ones and quarantine the rest."""
+    """Pull new rows, validate them, publish the clean ones and quarantine the rest.
+
+    Exit code: 0 everything published, 1 something quarantined, 2 an error."""
     with _guard():
+        if dataset and all_datasets:
+            raise fail(f"name a dataset ({dataset!r}) or pass --all, not both")
+        if all_datasets and (start is not None or end is not None):
+            raise fail("--from/--to backfill one dataset at a time; name it instead of --all")
         from integrity.pipeline import Project
 
         proj = Project.load(project)
@@ -43,11 +51,16 @@ def run(
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "
                        + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
-        code = 0
+        codes: dict[str, int] = {}
         for name in names:
             summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end))
-            code = max(code, summary.exit_code if summary else EXIT_INPUT)
-        raise typer.Exit(code)
+            codes[name] = summary.exit_code if summary else EXIT_INPUT
+        if len(names) > 1:
+            counts = [sum(1 for c in codes.values() if c == k) for k in (0, 1, EXIT_INPUT)]
+            failed = [n for n, c in codes.items() if c == EXIT_INPUT]
+            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1]} with quarantined rows, "
+                      f"{counts[2]} failed" + (f" ({escape(', '.join(failed))})" if failed else "") + ".")
+        raise typer.Exit(max(codes.values()))
 
 
 def _cursor_value(text: str | None) -> Any:
@@ -76,7 +89,10 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
             summary = pipeline.run(proj, name, start=start, end=end,
                                    progress=lambda msg: progress.update(task, description=escape(f"{name}: {msg}")))
         except IntegrityError as exc:
-            err.print(f"[bold red]error:[/] {escape(name)}: {escape(str(exc))}", soft_wrap=True)
+            message = str(exc)
+            if f"{name!r}" not in message and f"dataset {name}" not in message:
+                message = f"dataset {name!r}: {message}"
+            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
             return None
     _print_summary(summary)
     return summary
@@ -88,15 +104,27 @@ def _print_summary(summary: RunSummary) -> None:
         return
     table = Table(title=f"{summary.dataset} (run {summary.run_id})", title_justify="left")
     for column in ("batch", "rows", "published", "quarantined", "status", "failed expectations"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for b in summary.batches:
-        table.add_row(escape(b.batch_id[:12]) + (" (recovered)" if b.recovered else ""), str(b.rows),
+        table.add_row(escape(b.batch_id[:18]) + (" (recovered)" if b.recovered else ""), str(b.rows),
                       str(b.published_rows), str(b.quarantined_rows), b.status,
                       escape(", ".join(b.failed_expectations) or "-"))
     out.print(table)
     for b in summary.batches:
+        if b.already_done:
+            out.print(f"  batch {escape(b.batch_id)}: this range was backfilled before with the same "
+                      "rows; nothing was published again.")
+        if b.revalidated_rows:
+            out.print(f"  batch {escape(b.batch_id)}: {b.revalidated_rows} rows had been taken by earlier "
+                      f"runs: re-validated, not published again; {b.flagged_rows} of them fail the "
+                      "suite today.")
         for qid in b.quarantine_ids:
             out.print(f"  quarantined as {escape(qid)}: review with `integrity quarantine show {escape(qid)}`")
+    held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
+    verdict = ("something was quarantined (exit 1)" if held
+               else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else "every row published (exit 0)")
+    out.print(f"{escape(summary.dataset)}: {verdict}.")
 
 
 @quarantine_app.command("list")
@@ -108,7 +136,10 @@ def quarantine_list(
     """List quarantine entries (newest first)."""
     with _guard():
         from integrity.pipeline import Project
+        from integrity.store import QUARANTINE_STATUSES
 
+        if status is not None and status not in QUARANTINE_STATUSES:
+            raise fail(f"unknown status {status!r}; use one of {', '.join(QUARANTINE_STATUSES)}")
         with Project.load(project).open_store() as store:
             entries = store.quarantine_entries(dataset, status)
         table = Table()
@@ -135,7 +166,13 @@ def quarantine_show(
             entry = store.quarantine_entry(entry_id)
             if entry is None:
                 raise fail(f"no quarantine entry {entry_id!r}; `integrity quarantine list` shows them")
-            frame = proj.quarantine_files(proj.dataset(entry.dataset)).read(entry.id)
+            files = proj.quarantine_files(proj.dataset(entry.dataset))
+            try:
+                frame = files.read(entry.id)
+            except KeyError:
+                raise fail(f"quarantine entry {entry.id} of dataset {entry.dataset!r} is in the store "
+                           f"but its files are missing under {files.root}; restore them from a "
+                           "backup.") from None
         out.print(f"[bold]{escape(entry.id)}[/] dataset {escape(entry.dataset)}, batch "
                   f"{escape(entry.batch_id)}, {entry.rows} rows, {entry.status}")
         if entry.decided_by:

@@ -16,11 +16,13 @@ first, so the same rows get the same batch id and are neither lost nor published
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -29,19 +31,29 @@ from integrity.config import (
     ProjectConfig,
     load_dataset,
     load_project,
+    redact,
     resolve_secrets,
 )
 from integrity.connectors import registry as connector_registry
 from integrity.connectors.base import Batch, Watermark
 from integrity.engine.polars_engine import plan_suite, run_plan
-from integrity.errors import ConfigError, IntegrityError, did_you_mean
+from integrity.errors import ConfigError, ConnectorError, IntegrityError, did_you_mean
 from integrity.gate import GateDecision, QuarantineFiles, Sink, decide, make_sink
 from integrity.gate.split import REASONS_COLUMN
-from integrity.store import QuarantineRecord, Store
+from integrity.pipeline_backfill import (
+    PLAN_KEY,
+    check_range,
+    make_plan,
+    owned_mask,
+    plan_of,
+    relabel,
+)
+from integrity.store import BatchRecord, QuarantineRecord, Store
 from integrity.suites import Suite, load_suite
 from integrity.types import BatchInfo, ValidationResult
 
 Progress = Callable[[str], None]
+_T = TypeVar("_T")
 
 FAILPOINT_ENV = "INTEGRITY_FAILPOINT"
 """Crash-safety tests set this to a stage name; the run then kills itself (SIGKILL) right there."""
@@ -119,6 +131,12 @@ class BatchOutcome:
     failed_expectations: list[str] = field(default_factory=list)
     quarantine_ids: list[str] = field(default_factory=list)
     published_to: str | None = None
+    revalidated_rows: int = 0
+    """Backfill only: rows already owned by an earlier run, validated again but not re-published."""
+    flagged_rows: int = 0
+    """Backfill only: of those, the rows the gate would hold today (reported, not quarantined)."""
+    already_done: bool = False
+    """Backfill only: the same range and content were backfilled before; nothing was redone."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,8 @@ class RunSummary:
 
     @property
     def quarantined(self) -> bool:
-        return any(b.quarantined_rows for b in self.batches)
+        """Whether anything was held (or, in a backfill, would be held) for a steward to review."""
+        return any(b.quarantined_rows or b.quarantine_ids or b.flagged_rows for b in self.batches)
 
     @property
     def exit_code(self) -> int:
@@ -138,10 +157,15 @@ class RunSummary:
 
 def run(project: Project, name: str, *, start: Any = None, end: Any = None,
         progress: Progress | None = None) -> RunSummary:
-    """Run one dataset's job. ``start``/``end`` make it an explicit backfill of that cursor range."""
+    """Run one dataset's job. ``start``/``end`` make it a backfill of that cursor range (see
+    :mod:`integrity.pipeline_backfill`: it never moves the watermark nor publishes a row twice)."""
     say = progress or (lambda _msg: None)
     dataset = project.dataset(name)
+    backfill = start is not None or end is not None
+    if backfill:
+        check_range(name, dataset.cursor.column if dataset.cursor else None, start, end)
     suite = load_suite(project.path(dataset.suite))
+    secrets = _secret_values(project, dataset)
     with project.open_store() as store, store.lock(name):
         run_id = store.start_run(name)
         outcomes: list[BatchOutcome] = []
@@ -149,81 +173,164 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
-                staged = _staged_path(project, dataset, pending.batch_id)
-                batch = Batch(_read_staged(staged), BatchInfo(**pending.info),
-                              Watermark.from_dict(pending.watermark_after))
-                outcomes.append(_process(project, dataset, suite, store, batch, staged, say,
-                                         recovered=True))
-            backfill = start is not None or end is not None
-            since = Watermark(value=start) if backfill else Watermark.from_dict(store.watermark(name))
-            if not backfill and since.value is None and dataset.cursor and dataset.cursor.initial is not None:
-                since = Watermark(value=dataset.cursor.initial, files=since.files)
-            say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
-            batch = _pull(dataset, since, end)
-            _failpoint("after_pull")
-            say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
-            if batch.info.row_count == 0 and not batch.info.watermark_to:
-                store.finish_run(run_id, "empty", {"batches": []})
-                return RunSummary(name, run_id, outcomes)
-            if backfill:  # a backfill never moves the regular watermark
-                batch = Batch(batch.frame, batch.info, Watermark.from_dict(store.watermark(name)))
-            staged = _stage(project, dataset, batch)
-            _failpoint("after_stage")
-            store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
-            _failpoint("after_begin")
-            outcomes.append(_process(project, dataset, suite, store, batch, staged, say, recovered=False))
-        except IntegrityError as exc:
-            store.finish_run(run_id, "failed", {"error": str(exc)})
+                outcomes.append(_recover(project, dataset, suite, store, pending, say))
+            pull = _backfill if backfill else _incremental
+            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say)
+            if outcome is not None:
+                outcomes.append(outcome)
+        except Exception as exc:
+            message = redact(str(exc), secrets)
+            if not isinstance(exc, IntegrityError):
+                message = f"internal error: {type(exc).__name__}: {message}"
+            store.finish_run(run_id, "failed", {"error": message,
+                                                "batches": [b.__dict__ for b in outcomes]})
+            if isinstance(exc, IntegrityError):
+                exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
         summary = RunSummary(name, run_id, outcomes)
-        store.finish_run(run_id, "quarantined" if summary.quarantined else "clean",
-                         {"batches": [b.__dict__ for b in outcomes]})
+        status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
+        store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes]})
         return summary
 
 
-def _pull(dataset: DatasetConfig, since: Watermark, end: Any) -> Batch:
+def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
+                 _start: Any, _end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+    name = dataset.name
+    since = Watermark.from_dict(store.watermark(name))
+    if since.value is None and dataset.cursor and dataset.cursor.initial is not None:
+        since = Watermark(value=dataset.cursor.initial, files=since.files)
+    say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
+    batch = _pull(dataset, since, None, secrets)
+    _failpoint("after_pull")
+    if batch.info.row_count == 0 and batch.next_watermark.to_dict() == since.to_dict():
+        say("no new rows")
+        return None
+    say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
+    staged = _stage(project, dataset, batch)
+    _failpoint("after_stage")
+    store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
+    _failpoint("after_begin")
+    return _process(project, dataset, suite, store, batch, staged, say, recovered=False)
+
+
+def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
+              start: Any, end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+    name = dataset.name
+    assert dataset.cursor is not None  # check_range refused a backfill without one
+    since = Watermark(value=start)
+    say(f"backfill of {name}: pulling {start if start is not None else 'the beginning'} "
+        f"to {end if end is not None else 'the end'}")
+    batch = relabel(_pull(dataset, since, end, secrets))
+    _failpoint("after_pull")
+    earlier = store.batch(batch.info.batch_id)
+    if earlier is not None and earlier.status != "pending":
+        say("this range was backfilled before with the same rows; nothing to redo")
+        return BatchOutcome(earlier.batch_id, batch.info.row_count, 0, 0, earlier.status,
+                            recovered=False, already_done=True)
+    plan = make_plan(start, end, dataset.cursor.initial, store.batches(name, limit=1_000_000))
+    staged = _stage(project, dataset, batch)
+    _failpoint("after_stage")
+    store.begin_batch(run_id, batch.info, {**since.to_dict(), PLAN_KEY: plan},
+                      Watermark.from_dict(store.watermark(name)).to_dict())
+    _failpoint("after_begin")
+    return _process(project, dataset, suite, store, batch, staged, say, recovered=False, plan=plan)
+
+
+def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
+             pending: BatchRecord, say: Progress) -> BatchOutcome:
+    staged = _staged_path(project, dataset, pending.batch_id)
+    batch = Batch(_read_staged(staged), BatchInfo(**pending.info),
+                  Watermark.from_dict(pending.watermark_after))
+    return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
+                    plan=plan_of(pending))
+
+
+def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str, str]) -> Batch:
     params = resolve_secrets(dataset.connector.params, where=f"connectors/{dataset.name}.yaml: connector.params")
     cursor = dataset.cursor.column if dataset.cursor else None
     with connector_registry().create(dataset.connector.type, dataset.name, cursor, params) as connector:
-        return connector.pull(since, end)
+        batch = connector.pull(since, end)
+    source = redact(batch.info.source, secrets)  # defence in depth: connectors already mask
+    return Batch(batch.frame, replace(batch.info, source=source), batch.next_watermark)
 
 
 def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, batch: Batch,
-             staged: Path, say: Progress, *, recovered: bool) -> BatchOutcome:
+             staged: Path, say: Progress, *, recovered: bool,
+             plan: dict[str, Any] | None = None) -> BatchOutcome:
     info = batch.info
     result, decision = _audit(dataset, suite, batch)
     _failpoint("after_validate")
     warned = {w.get("expectation_index") for w in decision.warnings}
     failed = [f"#{i} {r.config.type}" + (" (warn)" if i in warned else "")
-              for i, r in enumerate(result.results) if not r.success] if result else ["suite could not run"]
+              for i, r in enumerate(result.results) if not r.success] if result else \
+        [f"suite could not run: {r.get('error')}" for r in decision.reasons]
+    published, quarantined = decision.published, decision.quarantined
+    revalidated = flagged = 0
+    if plan is not None and dataset.cursor is not None:
+        owned = owned_mask(batch.frame, dataset.cursor.column, plan)
+        published, quarantined = published.filter(~owned), quarantined.filter(~owned)
+        revalidated = info.row_count - published.height - quarantined.height
+        flagged = decision.quarantined.height - quarantined.height
+        if revalidated:
+            say(f"{revalidated} rows were taken by earlier runs: re-validated, not published again")
+    new_rows = info.row_count - revalidated
     sink = _sink(project, dataset)
     published_to = None
-    if decision.published.height or not decision.quarantined.height:
-        say(f"publishing {decision.published.height} rows")
-        published_to = sink.publish(decision.published, info)
+    if published.height or not quarantined.height:
+        say(f"publishing {published.height} rows")
+        published_to = _guarded(lambda: sink.publish(published, info), dataset, info,
+                                f"publish {published.height} rows to {sink!r}")
         _failpoint("after_publish")
     quarantine: list[QuarantineRecord] = []
-    if decision.quarantined.height:
-        say(f"quarantining {decision.quarantined.height} rows")
+    held_empty = decision.batch_held and new_rows == 0 and info.row_count == 0
+    if quarantined.height or held_empty:
+        say(f"quarantining {quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
-        entry_id, path = project.quarantine_files(dataset).write(
-            decision.quarantined, info, kind=kind, reasons=decision.reasons)
+        files = project.quarantine_files(dataset)
+        entry_id, path = _guarded(
+            lambda: files.write(quarantined, info, kind=kind, reasons=decision.reasons),
+            dataset, info, f"write {quarantined.height} rows to the quarantine {files.root}")
         _failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
-            rows=decision.quarantined.height, reasons=decision.reasons, status="held",
+            rows=quarantined.height, reasons=decision.reasons, status="held",
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
-    status = ("empty" if info.row_count == 0
-              else "quarantined" if decision.batch_held or not decision.published.height
-              else "partial" if decision.quarantined.height else "published")
-    store.complete_batch(info.batch_id, status=status, published_rows=decision.published.height,
-                         quarantined_rows=decision.quarantined.height, result=result,
-                         watermark=batch.next_watermark.to_dict(), quarantine=quarantine)
+    status = ("revalidated" if plan is not None and new_rows == 0 and info.row_count
+              else "quarantined" if quarantine and not published.height
+              else "empty" if info.row_count == 0
+              else "partial" if quarantined.height else "published")
+    store.complete_batch(info.batch_id, status=status, published_rows=published.height,
+                         quarantined_rows=quarantined.height, result=result,
+                         watermark=None if plan is not None else batch.next_watermark.to_dict(),
+                         quarantine=quarantine)
     _failpoint("after_complete")
     staged.unlink(missing_ok=True)
-    return BatchOutcome(info.batch_id, info.row_count, decision.published.height,
-                        decision.quarantined.height, status, recovered, failed,
-                        [q.id for q in quarantine], published_to)
+    return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
+                        recovered, failed, [q.id for q in quarantine], published_to,
+                        revalidated_rows=revalidated, flagged_rows=flagged)
+
+
+def _guarded(action: Callable[[], _T], dataset: DatasetConfig, info: BatchInfo, what: str) -> _T:
+    """Run a publish or quarantine write; an I/O or database failure becomes one clear error that
+    says the batch is kept (pending, staged) and will be finished by the next run."""
+    import sqlalchemy as sa
+
+    try:
+        return action()
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        raise ConnectorError(
+            f"dataset {dataset.name!r}: could not {what} ({detail[0] if detail else type(exc).__name__}). "
+            f"Batch {info.batch_id} is kept pending with its staged copy; fix the target and run "
+            "again: the next run finishes it exactly once.", transient=True) from None
+
+
+def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
+    """The values of every ``${VAR}`` the project and the dataset refer to, to redact them."""
+    text = json.dumps([project.config.store_url, dataset.connector.params, dataset.publish.url],
+                      default=str)
+    names = set(re.findall(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", text))
+    return {n: os.environ[n] for n in sorted(names) if n in os.environ}
 
 
 def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> tuple[ValidationResult | None, GateDecision]:
@@ -235,7 +342,7 @@ def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> tuple[Validati
         result = run_plan(lazy, plan, suite.name)
     except IntegrityError as exc:
         reason = {"expectation_index": None, "expectation_type": None, "action": "quarantine_batch",
-                  "error": str(exc)}
+                  "error": f"dataset {dataset.name!r}: {exc}"}
         held = batch.frame.with_columns(pl.lit(_json([reason])).alias(REASONS_COLUMN))
         return None, GateDecision(published=batch.frame.clear(), quarantined=held, batch_held=True,
                                   reasons=[reason], warnings=[])
@@ -253,8 +360,6 @@ def _sink(project: Project, dataset: DatasetConfig) -> Sink:
 
 
 def _json(value: Any) -> str:
-    import json
-
     return json.dumps(value, default=str)
 
 
@@ -300,33 +405,56 @@ def _held_entry(store: Store, entry_id: str) -> QuarantineRecord:
         raise ConfigError(f"no quarantine entry {entry_id!r}; `integrity quarantine list` shows them")
     if entry.status != "held":
         raise ConfigError(f"quarantine entry {entry.id} is already {entry.status}"
-                          + (f" (by {entry.decided_by})" if entry.decided_by else ""))
+                          + (f" (by {entry.decided_by} at {entry.decided_at})" if entry.decided_by else "")
+                          + "; only held entries can be released or rejected")
     return entry
+
+
+def _decide(project: Project, entry_id: str, steward: str,
+            act: Callable[[Store, QuarantineRecord, DatasetConfig, QuarantineFiles], QuarantineRecord],
+            ) -> QuarantineRecord:
+    if not steward.strip():
+        raise ConfigError("name the steward who decides (--steward NAME); it goes into the audit trail")
+    with project.open_store() as store:
+        first = _held_entry(store, entry_id)
+        dataset = project.dataset(first.dataset)
+        with store.lock(first.dataset):
+            entry = _held_entry(store, first.id)  # again under the lock: a concurrent decision won
+            files = project.quarantine_files(dataset)
+            try:
+                return act(store, entry, dataset, files)
+            except KeyError:
+                raise ConfigError(f"quarantine entry {entry.id} of dataset {entry.dataset!r} is in the "
+                                  f"store but its files are missing under {files.root}; restore them "
+                                  "from a backup before deciding.") from None
 
 
 def release(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
     """Publish a held entry's rows through its dataset's target exactly once, and record who did.
 
-    The publish is idempotent by the release's batch id, so a release interrupted between the
-    publish and the store update finishes on a second attempt without publishing twice."""
-    with project.open_store() as store:
-        entry = _held_entry(store, entry_id)
-        dataset = project.dataset(entry.dataset)
-        with store.lock(entry.dataset):
-            files = project.quarantine_files(dataset)
-            frame = files.read(entry.id)
-            frame = frame.drop(REASONS_COLUMN) if REASONS_COLUMN in frame.columns else frame
-            location = _sink(project, dataset).publish(frame, files.release_info(entry.id))
-            files.mark_released(entry.id, location, by=steward)
-            return store.decide_quarantine(entry.id, decision="released", steward=steward, note=note,
-                                           details={"published_to": location, "rows": frame.height})
+    The publish is idempotent by the release's batch id (the entry id), so a release interrupted
+    between the publish and the store update finishes on a second attempt without publishing twice;
+    once recorded, a second release is refused."""
+    def act(store: Store, entry: QuarantineRecord, dataset: DatasetConfig,
+            files: QuarantineFiles) -> QuarantineRecord:
+        frame = files.read(entry.id, with_reasons=False)
+        info = files.release_info(entry.id)
+        sink = _sink(project, dataset)
+        location = _guarded(lambda: sink.publish(frame, info), dataset, info,
+                            f"publish {frame.height} released rows to {sink!r}")
+        _failpoint("after_release_publish")
+        files.mark_released(entry.id, location, by=steward)
+        return store.decide_quarantine(entry.id, decision="released", steward=steward, note=note,
+                                       details={"published_to": location, "rows": frame.height})
+
+    return _decide(project, entry_id, steward, act)
 
 
 def reject(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
     """Keep a held entry out for good; its rows stay on disk (never deleted silently)."""
-    with project.open_store() as store:
-        entry = _held_entry(store, entry_id)
-        dataset = project.dataset(entry.dataset)
-        with store.lock(entry.dataset):
-            project.quarantine_files(dataset).remove(entry.id)
-            return store.decide_quarantine(entry.id, decision="rejected", steward=steward, note=note)
+    def act(store: Store, entry: QuarantineRecord, dataset: DatasetConfig,
+            files: QuarantineFiles) -> QuarantineRecord:
+        files.remove(entry.id, by=steward, note=note)
+        return store.decide_quarantine(entry.id, decision="rejected", steward=steward, note=note)
+
+    return _decide(project, entry_id, steward, act)

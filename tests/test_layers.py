@@ -23,6 +23,7 @@ LAYERS: dict[str, int] = {
     "integrity.kpi": 3,
     "integrity.report": 3,
     "integrity.pipeline": 4,
+    "integrity.pipeline_backfill": 4,
     "integrity.api": 4,
     "integrity.cli": 5,
     "integrity.cli_job": 5,

@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, overload
 
-BATCH_STATUSES = ("pending", "published", "quarantined", "partial", "empty", "failed")
-"""Every status a batch can have; all but ``pending`` are final."""
+BATCH_STATUSES = ("pending", "published", "quarantined", "partial", "empty", "failed", "revalidated")
+"""Every status a batch can have; all but ``pending`` are final. ``revalidated``: a backfill batch
+whose rows earlier runs had all taken, validated again and recorded, nothing published."""
 FINAL_BATCH_STATUSES = BATCH_STATUSES[1:]
 QUARANTINE_STATUSES = ("held", "released", "rejected")
 QUARANTINE_DECISIONS = ("released", "rejected")
