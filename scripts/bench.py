@@ -19,6 +19,7 @@ Examples::
 
     python scripts/bench.py --rows 1000000
     python scripts/bench.py --rows 5000000 --gx-max-rows 5000000 --streaming
+    python scripts/bench.py --e2e --rows 1000000   # end to end from PostgreSQL (bench_e2e.py)
 """
 
 from __future__ import annotations
@@ -532,6 +533,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--gx-repeat", type=int, help="repeats for GX (default: --repeat)")
     parser.add_argument("--streaming", action="store_true",
                         help="also measure integrity with polars' streaming engine")
+    parser.add_argument("--e2e", action="store_true",
+                        help="instead: the end-to-end case (PostgreSQL -> integrity run vs a pandas "
+                        "script); uses --rows, --repeat, --workdir, --url; see scripts/bench_e2e.py")
+    parser.add_argument("--url", help="--e2e: PostgreSQL URL (default: $INTEGRITY_TEST_PG_URL)")
     parser.add_argument("--engine", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -541,6 +546,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.generate_to:
         generate(args.rows, args.seed).write_parquet(args.generate_to)
         return 0
+
+    if args.e2e:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import bench_e2e
+
+        return bench_e2e.main(["--rows", str(args.rows), "--repeat", str(args.repeat),
+                               *(["--url", args.url] if args.url else []),
+                               *(["--workdir", str(args.workdir)] if args.workdir else [])])
 
     if args.engine:
         child(args.engine, args.file, args.repeat, args.out, args.streaming)
