@@ -368,7 +368,8 @@ def _staging_dir(project: Project, dataset: DatasetConfig) -> Path:
 
 
 def _staged_path(project: Project, dataset: DatasetConfig, batch_id: str) -> Path:
-    return _staging_dir(project, dataset) / f"{batch_id}.parquet"
+    # Arrow IPC, uncompressed: the staged copy is private and short-lived, so write speed wins.
+    return _staging_dir(project, dataset) / f"{batch_id}.arrow"
 
 
 def _stage(project: Project, dataset: DatasetConfig, batch: Batch) -> Path:
@@ -376,11 +377,11 @@ def _stage(project: Project, dataset: DatasetConfig, batch: Batch) -> Path:
     folder = _staging_dir(project, dataset)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(folder, 0o700)
-    final = folder / f"{batch.info.batch_id}.parquet"
+    final = _staged_path(project, dataset, batch.info.batch_id)
     tmp = final.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as handle:
-        batch.frame.write_parquet(handle)
+        batch.frame.write_ipc(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, final)
@@ -396,7 +397,7 @@ def _read_staged(path: Path) -> pl.DataFrame:
     if not path.exists():
         raise ConfigError(f"the pending batch's staged copy {path} is missing; it cannot be finished "
                           "exactly once. Restore the file, or mark the batch failed in the store.")
-    return pl.read_parquet(path)
+    return pl.read_ipc(path)
 
 
 def _held_entry(store: Store, entry_id: str) -> QuarantineRecord:

@@ -151,7 +151,9 @@ def make_batch(
             frame = frame.filter(pl.col(cursor) >= lo)
         if hi is not None:
             frame = frame.filter(pl.col(cursor) <= hi)
-        frame = frame.filter(pl.col(cursor).is_not_null()).sort(cursor, maintain_order=True)
+        frame = frame.filter(pl.col(cursor).is_not_null())
+        if not frame[cursor].is_sorted():  # SQL sources already ORDER BY the cursor
+            frame = frame.sort(cursor, maintain_order=True)
         if lo is not None and since.boundary:
             taken = set(since.boundary)
             at_boundary = frame.filter(pl.col(cursor) == lo)

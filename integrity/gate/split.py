@@ -123,9 +123,11 @@ def decide(frame: pl.DataFrame, plan: Plan, result: ValidationResult, *, default
             batch_reasons.append(_reason(item, outcome, action, "failed; the batch is held"))
 
     marked, names, held, reasons_text = _masks(frame, row_reasons, batch_reasons)
-    marked = marked.with_columns(held.alias(_HELD), reasons_text.alias(REASONS_COLUMN)).drop(names)
-    published = marked.filter(~pl.col(_HELD)).drop(_HELD, REASONS_COLUMN)
-    quarantined = marked.filter(pl.col(_HELD)).drop(_HELD)
+    marked = marked.with_columns(held.alias(_HELD))
+    published = marked.filter(~pl.col(_HELD)).drop(_HELD, *names)
+    # Reasons JSON only for the held rows: usually a few out of the whole batch.
+    quarantined = (marked.filter(pl.col(_HELD)).with_columns(reasons_text.alias(REASONS_COLUMN))
+                   .drop(_HELD, *names))
     if published.height + quarantined.height != frame.height:  # not `assert`: must survive -O
         raise RuntimeError(f"gate invariant broken: {published.height} published + "
                            f"{quarantined.height} quarantined != {frame.height} rows")
