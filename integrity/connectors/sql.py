@@ -5,8 +5,10 @@ quoted identifiers, and watermark values are bound parameters, so nothing a user
 SQL text (a query given in YAML is used as a subquery, as written). Reflection first checks that the
 table and cursor column exist, so a typo fails with the names that do exist instead of a driver error.
 
-Rows are read through the fastest path installed (``engine="auto"``): ADBC (PostgreSQL, SQLite) and
-connectorx go straight to Arrow; SQLAlchemy in chunks is the fallback that works for every dialect.
+Rows are read through the fastest path installed (``engine="auto"``): connectorx, then ADBC
+(PostgreSQL, SQLite), both straight to Arrow; SQLAlchemy in chunks is the fallback that works for
+every dialect. connectorx goes first: it reads as fast as ADBC and imports in 0.05 s where ADBC's
+DB-API module takes about 1 s (it loads pyarrow and pandas), which a short run pays every time.
 connectorx cannot take bound parameters, so for it the statement is rendered with literal values by
 SQLAlchemy's own compiler for the target dialect, never by string formatting. The path used is
 recorded in ``Batch.info.source`` (with the password hidden) so a slow run can be explained.
@@ -188,7 +190,7 @@ class SqlConnector(ConnectorBase):
     # -- reading ----------------------------------------------------------------------------------
     def _read(self, conn: Connection, stmt: sa.Select[Any]) -> tuple[pl.DataFrame, str]:
         backend = self.url.get_backend_name()
-        order = ["adbc", "connectorx", "sqlalchemy"] if self.engine_name == "auto" else [self.engine_name]
+        order = ["connectorx", "adbc", "sqlalchemy"] if self.engine_name == "auto" else [self.engine_name]
         notes: list[str] = []
         for path in order:
             try:
