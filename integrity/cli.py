@@ -9,14 +9,10 @@ starts fast. Every value that comes from data or suites is escaped before Rich p
 
 from __future__ import annotations
 
-import datetime as dt
-import decimal
-import enum
 import json
-import math
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -27,6 +23,7 @@ from rich.markup import escape
 
 from integrity import __version__
 from integrity.errors import IntegrityError
+from integrity.jsonable import jsonable
 
 if TYPE_CHECKING:
     from integrity.types import ExpectationResult, ValidationResult
@@ -235,8 +232,8 @@ def _value_text(value: Any) -> str:
         return f"{value:.6g}"
     if isinstance(value, str):
         return repr(value)
-    return str(_jsonable(value)) if not isinstance(value, list | dict) else json.dumps(
-        value, default=_jsonable, ensure_ascii=False)
+    return str(jsonable(value)) if not isinstance(value, list | dict) else json.dumps(
+        jsonable(value), ensure_ascii=False)
 
 
 def _short(text: str, limit: int) -> str:
@@ -248,39 +245,8 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.1f}%"
 
 
-def _jsonable(value: Any) -> Any:
-    """``json.dumps`` default: datetimes as ISO strings, decimals and sets as numbers and lists."""
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, bytes):
-        return value.hex()
-    tolist: Callable[[], Any] | None = getattr(value, "tolist", None)  # numpy scalars and arrays
-    if tolist is not None:
-        return tolist()
-    return str(value)
-
-
-def _clean_floats(value: Any) -> Any:
-    """NaN and infinity are not JSON; GX writes them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean_floats(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean_floats(v) for v in value]
-    return value
-
-
 def _write_json(result: ValidationResult, target: Path) -> None:
-    text = json.dumps(_clean_floats(result.to_dict()), indent=2, default=_jsonable, ensure_ascii=False)
+    text = json.dumps(jsonable(result.to_dict()), indent=2, ensure_ascii=False)
     if str(target) == "-":
         sys.stdout.write(text + "\n")
         return

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "integrity"
 LAYERS: dict[str, int] = {
     "integrity.errors": 0,
     "integrity.types": 0,
+    "integrity.jsonable": 0,
     "integrity.checks": 1,
     "integrity.suites": 1,
     "integrity.config": 1,

@@ -29,8 +29,8 @@ from typing import Any, BinaryIO
 import polars as pl
 
 from integrity.gate._files import fsync_dir, make_dirs, replace_durably, safe_name, write_file
-from integrity.gate._json import dumps
 from integrity.gate.split import REASONS_COLUMN
+from integrity.jsonable import dumps
 from integrity.types import BatchInfo
 
 KINDS = ("rows", "batch")

@@ -29,8 +29,8 @@ import polars as pl
 from integrity.config import PublishConfig, resolve_secrets
 from integrity.errors import ConfigError
 from integrity.gate._files import safe_name, write_atomic
-from integrity.gate._json import dumps_row
 from integrity.gate.sql import SqlSink
+from integrity.jsonable import dumps_row
 from integrity.types import BatchInfo
 
 __all__ = ["JsonlSink", "ParquetSink", "Sink", "SqlSink", "make_sink"]

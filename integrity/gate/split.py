@@ -29,7 +29,7 @@ import polars as pl
 from integrity.config import ACTIONS
 from integrity.engine.polars_engine import Plan, PlannedExpectation
 from integrity.errors import DataError, SuiteError, did_you_mean
-from integrity.gate._json import dumps, jsonable
+from integrity.jsonable import dumps, jsonable
 from integrity.types import ExpectationResult, Outcome, ValidationResult
 
 #: The column added to quarantined rows: a JSON list of the reasons that row is held.

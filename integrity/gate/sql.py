@@ -20,7 +20,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from integrity.errors import DataError
-from integrity.gate._json import dumps
+from integrity.jsonable import dumps
 from integrity.types import BatchInfo
 
 LEDGER = "integrity_published_batches"

@@ -1,4 +1,4 @@
-"""JSON for what the gate writes: reasons, manifests and JSON Lines rows.
+"""JSON for everything integrity writes: results (--json), reasons, manifests, JSON Lines rows.
 
 Observed values and row values are whatever the data holds (datetimes, decimals, bytes, NaN), and
 JSON has no spelling for several of them. Everything goes through :func:`jsonable` so that what we
