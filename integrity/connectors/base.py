@@ -152,7 +152,7 @@ def make_batch(
         if hi is not None:
             frame = frame.filter(pl.col(cursor) <= hi)
         frame = frame.filter(pl.col(cursor).is_not_null())
-        if not frame[cursor].is_sorted():  # already sorted: skip the copy
+        if not frame[cursor].is_sorted():  # SQL sources already ORDER BY the cursor
             frame = frame.sort(cursor, maintain_order=True)
         if lo is not None and since.boundary:
             taken = set(since.boundary)

@@ -185,9 +185,7 @@ class SqlConnector(ConnectorBase):
                 stmt = stmt.where(col >= sa.bindparam("since", _coerce(since.value, ctype), type_=ctype))
         if until is not None and not sqlite_temporal:
             stmt = stmt.where(col <= sa.bindparam("until", _coerce(until, ctype), type_=ctype))
-        # No ORDER BY: make_batch sorts by the cursor in polars (multi-threaded, and skipped when
-        # the rows arrive sorted), which is cheaper than making the server sort or walk an index.
-        return stmt
+        return stmt.order_by(col)
 
     # -- reading ----------------------------------------------------------------------------------
     def _read(self, conn: Connection, stmt: sa.Select[Any]) -> tuple[pl.DataFrame, str]:
