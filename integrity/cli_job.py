@@ -146,7 +146,8 @@ def quarantine_list(
         for column in ("id", "dataset", "rows", "status", "created", "reasons"):
             table.add_column(column)
         for e in entries:
-            table.add_row(escape(e.id), escape(e.dataset), str(e.rows), e.status, e.created_at,
+            created = e.created_at[:19].replace("T", " ")  # to the second, in UTC
+            table.add_row(escape(e.id), escape(e.dataset), str(e.rows), e.status, created,
                           escape(_reason_summary(e.reasons)))
         out.print(table if entries else "No quarantine entries.")
 
