@@ -7,7 +7,6 @@ the reason, except under ``CI=true`` where a missing database is a failure.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,34 +19,17 @@ from integrity.connectors import registry
 from integrity.connectors.base import Watermark
 from integrity.connectors.sql import SqlConnector
 from integrity.errors import ConfigError, ConnectorError
+from tests.pg import PG_URL, require_postgres
 
-PG_URL = os.environ.get("INTEGRITY_TEST_PG_URL",
-                        "postgresql+psycopg://integrity:integrity@127.0.0.1:5432/integrity_test")
 ENGINES = ["adbc", "connectorx", "sqlalchemy", "auto"]
 D1, D2, D3 = (dt.datetime(2024, 1, d, 9, 30) for d in (1, 2, 3))
-
-
-def _pg_available() -> str | None:
-    try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 3})
-        with engine.connect():
-            pass
-        engine.dispose()
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0]}"
-    return None
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path_factory.mktemp('sql') / 'source.db'}"
-    problem = _pg_available()
-    if problem:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL at INTEGRITY_TEST_PG_URL is unreachable under CI: {problem}")
-        pytest.skip(f"PostgreSQL unreachable ({problem}); set INTEGRITY_TEST_PG_URL or start it")
-    return PG_URL
+    return require_postgres()
 
 
 @pytest.fixture
@@ -206,8 +188,7 @@ def test_unreachable_database_is_transient_and_hides_the_password() -> None:
 
 
 def test_wrong_password_hides_the_password() -> None:
-    if _pg_available():
-        pytest.skip("PostgreSQL unreachable")
+    require_postgres()
     url = sa.make_url(PG_URL).set(password="Wr0ngPassw0rd!")
     with pytest.raises(ConnectorError) as err:
         SqlConnector(dataset="fb", url=url.render_as_string(hide_password=False), table="t").pull(Watermark())
@@ -222,8 +203,7 @@ def test_missing_sqlite_file(tmp_path: Path) -> None:
 
 
 def test_postgres_schema_and_timestamptz() -> None:
-    if _pg_available():
-        pytest.skip("PostgreSQL unreachable")
+    require_postgres()
     engine = sa.create_engine(PG_URL)
     schema = f"odd schema {uuid.uuid4().hex[:6]}"
     meta = sa.MetaData()

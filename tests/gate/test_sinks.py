@@ -24,6 +24,7 @@ from integrity.errors import ConfigError, DataError
 from integrity.gate import JsonlSink, ParquetSink, Sink, SqlSink, make_sink
 from integrity.gate.sql import LEDGER
 from integrity.types import BatchInfo
+from tests.pg import require_postgres
 
 HOSTILE = [
     "'; DROP TABLE published; --",
@@ -236,31 +237,13 @@ def test_sigkill_at_a_random_moment_never_shows_a_partial_batch(tmp_path: Path, 
 
 # ---- SQL ----------------------------------------------------------------------------------------
 
-PG_DEFAULT = "postgresql+psycopg://integrity:integrity@127.0.0.1:5432/integrity_test"
-
-
-def _postgres() -> str:
-    url = os.environ.get("INTEGRITY_TEST_PG_URL", PG_DEFAULT)
-    try:
-        engine = sa.create_engine(url)
-        with engine.connect():
-            pass
-        engine.dispose()
-    except Exception as exc:
-        message = f"PostgreSQL is not reachable at INTEGRITY_TEST_PG_URL ({type(exc).__name__})"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message + "; start it with `pg_ctlcluster 15 main start`")
-    return url
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
     """(url, schema): a SQLite file, or a fresh PostgreSQL schema dropped afterwards."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'publish.db'}", None
         return
-    url = _postgres()
+    url = require_postgres()
     schema = f"gate_{uuid.uuid4().hex[:12]}"
     engine = sa.create_engine(url)
     with engine.begin() as conn:
@@ -348,7 +331,7 @@ def test_sql_sink_empty_frame_is_recorded(database: tuple[str, str | None]) -> N
 
 @pytest.mark.integration
 def test_postgres_refuses_nul_text_without_a_partial_commit() -> None:
-    url = _postgres()
+    url = require_postgres()
     table = f"nul_{uuid.uuid4().hex[:8]}"
     sink = SqlSink(url, table, chunk_size=2)
     frame = pl.DataFrame({"id": [1, 2, 3], "text": ["a", "b", "nul \x00 byte"]})

@@ -10,7 +10,6 @@ databases); without one the tests skip, except under ``CI=true``, where they fai
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,30 +19,20 @@ import sqlalchemy as sa
 
 from integrity.pipeline import Project
 from integrity.store import Store
+from tests.pg import PG_URL, require_postgres
 from tests.test_pipeline import make_project
 from tests.test_run_cli import clear_error, cli
 
 pytestmark = pytest.mark.integration
 
-DEFAULT_URL = "postgresql+psycopg://integrity:integrity@127.0.0.1:5432/integrity_test"
-ADMIN_URL = os.environ.get("INTEGRITY_TEST_PG_URL", DEFAULT_URL)
+ADMIN_URL = PG_URL
 SECRET_ENV = "INTEGRITY_TEST_PIPELINE_PG_PASSWORD"
 
 
 @pytest.fixture(scope="module")
 def admin() -> Iterator[sa.Engine]:
-    try:
-        engine = sa.create_engine(sa.make_url(ADMIN_URL), isolation_level="AUTOCOMMIT",
-                                  connect_args={"connect_timeout": 5})
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except (ImportError, sa.exc.DBAPIError) as exc:
-        reason = (f"PostgreSQL is unavailable at {sa.make_url(ADMIN_URL).render_as_string(hide_password=True)} "
-                  f"({str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}); start it with "
-                  "scripts/start_postgres.sh or set INTEGRITY_TEST_PG_URL.")
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + " CI=true, so this fails instead of skipping.", pytrace=False)
-        pytest.skip(reason)
+    engine = sa.create_engine(sa.make_url(require_postgres()), isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 5})
     yield engine
     engine.dispose()
 

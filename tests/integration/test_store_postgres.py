@@ -14,7 +14,6 @@ CI starts it with ``scripts/start_postgres.sh``, which amounts to::
 from __future__ import annotations
 
 import datetime as dt
-import os
 import subprocess
 import sys
 import threading
@@ -37,11 +36,11 @@ from integrity.types import (
     Outcome,
     ValidationResult,
 )
+from tests.pg import PG_URL, require_postgres
 
 pytestmark = pytest.mark.integration
 
-DEFAULT_URL = "postgresql+psycopg://integrity:integrity@127.0.0.1:5432/integrity_test"
-ADMIN_URL = os.environ.get("INTEGRITY_TEST_PG_URL", DEFAULT_URL)
+ADMIN_URL = PG_URL
 
 LOCK_PROBE = """
 import sys
@@ -56,25 +55,10 @@ with Store.open(sys.argv[1]) as store:
 """
 
 
-def _unavailable(reason: str) -> None:
-    message = (f"PostgreSQL for the store tests is unavailable ({reason}). Start it "
-               "(pg_ctlcluster 15 main start) and create the role and database, or set "
-               "INTEGRITY_TEST_PG_URL.")
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message + " CI=true, so this fails instead of skipping.", pytrace=False)
-    pytest.skip(message)
-
-
 @pytest.fixture(scope="module")
 def admin() -> Iterator[sa.Engine]:
-    try:
-        engine = sa.create_engine(sa.make_url(ADMIN_URL), isolation_level="AUTOCOMMIT",
-                                  connect_args={"connect_timeout": 5})
-        with engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
-    except (ImportError, sa.exc.DBAPIError) as exc:
-        _unavailable(f"{sa.make_url(ADMIN_URL).render_as_string(hide_password=True)}: "
-                     f"{str(getattr(exc, 'orig', exc)).strip().splitlines()[0]}")
+    engine = sa.create_engine(sa.make_url(require_postgres()), isolation_level="AUTOCOMMIT",
+                              connect_args={"connect_timeout": 5})
     yield engine
     engine.dispose()
 
