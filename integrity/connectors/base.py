@@ -22,6 +22,7 @@ from typing import Any, Protocol, Self, runtime_checkable
 import polars as pl
 
 from integrity.errors import ConfigError, did_you_mean
+from integrity.jsonable import jsonable
 from integrity.types import BatchInfo
 
 
@@ -38,7 +39,7 @@ class Watermark:
     """For file sources without a cursor column: the files already taken."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": _jsonable(self.value), "boundary": list(self.boundary), "files": list(self.files)}
+        return {"value": jsonable(self.value), "boundary": list(self.boundary), "files": list(self.files)}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> Watermark:
@@ -86,15 +87,9 @@ class ConnectorBase:
         self.close()
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return value
-
-
 def row_hash(row: Mapping[str, Any]) -> str:
     """A stable hash of one row's values (for boundary de-duplication)."""
-    text = json.dumps({k: _jsonable(v) for k, v in row.items()}, sort_keys=True, default=str)
+    text = json.dumps({k: jsonable(v) for k, v in row.items()}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -168,19 +163,19 @@ def make_batch(
             boundary = tuple(row_hash(r) for r in top_rows.iter_rows(named=True))
             if top == lo:
                 boundary = tuple(dict.fromkeys(since.boundary + boundary))
-            next_mark = Watermark(_jsonable(top), boundary, since.files)
+            next_mark = Watermark(jsonable(top), boundary, since.files)
         else:
             next_mark = since
     else:
         next_mark = Watermark(since.value, since.boundary, tuple(dict.fromkeys(since.files + files)))
     chash = content_hash(frame)
-    ident = json.dumps([dataset, since.to_dict(), _jsonable(until), next_mark.to_dict(), chash],
+    ident = json.dumps([dataset, since.to_dict(), jsonable(until), next_mark.to_dict(), chash],
                        sort_keys=True, default=str)
     info = BatchInfo(
         dataset=dataset,
         batch_id=hashlib.sha256(ident.encode()).hexdigest()[:20],
         source=source,
-        watermark_from=_jsonable(since.value),
+        watermark_from=jsonable(since.value),
         watermark_to=next_mark.value if cursor is not None else list(files),
         pulled_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         row_count=frame.height,
