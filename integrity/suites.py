@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from integrity.checks import builtin_registry
 from integrity.checks.base import COMMON_ARGS, Registry
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
 from integrity.types import ExpectationConfig
@@ -34,7 +35,7 @@ class Suite:
 
 def load_suite(source: str | Path | Mapping[str, Any], registry: Registry | None = None) -> Suite:
     """Load and validate a suite from a JSON/YAML file path or an already-parsed dict."""
-    registry = registry or _builtin()
+    registry = registry if registry is not None else builtin_registry()
     if isinstance(source, Mapping):
         return parse_suite(source, registry=registry, path=None)
     path = Path(source)
@@ -75,7 +76,7 @@ def _parse_text(text: str, path: Path) -> Any:
 def parse_suite(data: Mapping[str, Any], *, registry: Registry | None = None,
                 path: str | None = None) -> Suite:
     """Validate a parsed suite dict (1.x ``name``/``type`` or 0.x ``expectation_suite_name``)."""
-    registry = registry or _builtin()
+    registry = registry if registry is not None else builtin_registry()
     name = data.get("name") or data.get("expectation_suite_name")
     if not isinstance(name, str) or not name:
         name = Path(path).stem if path else "suite"
@@ -139,8 +140,3 @@ def parse_expectation(item: Any, index: int, *, registry: Registry, path: str | 
     return ExpectationConfig(type=type_name, kwargs=dict(kwargs), meta=dict(meta), id=item.get("id"),
                              notes=item.get("notes"), severity=item.get("severity"))
 
-
-def _builtin() -> Registry:
-    from integrity.checks import builtin_registry
-
-    return builtin_registry()

@@ -137,3 +137,12 @@ def test_a_suite_without_expectations(tmp_path: Path) -> None:
     path.write_text("name: t\n")
     with pytest.raises(SuiteError, match="no 'expectations' list"):
         load_suite(path)
+
+
+def test_an_empty_custom_registry_is_used_not_replaced_by_the_builtin_one() -> None:
+    from integrity.checks.base import Registry
+    from integrity.errors import UnknownExpectationError
+    from integrity.suites import parse_suite
+
+    with pytest.raises(UnknownExpectationError, match="knows 0 types"):
+        parse_suite(V1, registry=Registry())

@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks import builtin_registry
 from integrity.checks.base import Check, ExpectationDef, Metric, Registry, Spec
 from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
@@ -92,7 +93,7 @@ def plan_suite(
     tables: Mapping[str, pl.LazyFrame] | None = None,
 ) -> Plan:
     """Build the plan: checks, the fused metric expressions, and the separate passes."""
-    registry = registry or _builtin()
+    registry = registry if registry is not None else builtin_registry()
     schema = lf.collect_schema()
     planned: list[PlannedExpectation] = []
     fused: dict[str, pl.Expr] = {}
@@ -246,8 +247,3 @@ def validate_frame(
                       registry=registry, tables=tables)
     return run_plan(lazy, plan, suite.name)
 
-
-def _builtin() -> Registry:
-    from integrity.checks import builtin_registry
-
-    return builtin_registry()
