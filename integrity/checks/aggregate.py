@@ -18,6 +18,7 @@ from integrity.checks.families import (
     between,
     check_bounds,
     column_values,
+    distinct_non_null,
     domain_count,
     in_domain,
     parse_datetime,
@@ -180,7 +181,13 @@ def stdev_between(spec: Spec) -> Check:
 )
 def unique_value_count_between(spec: Spec) -> Check:
     """The number of distinct non-null values lies between min_value and max_value."""
-    return range_check(spec, column_values(spec).n_unique().cast(pl.Int64))
+    return range_check(spec, _distinct(spec))
+
+
+def _distinct(spec: Spec) -> pl.Expr:
+    column = pl.col(spec.kwargs["column"])
+    key = column if spec.domain is None else pl.when(spec.domain).then(column)
+    return distinct_non_null(key, spec.dtype(spec.kwargs["column"]))
 
 
 @expectation(
@@ -190,8 +197,9 @@ def unique_value_count_between(spec: Spec) -> Check:
 )
 def proportion_of_unique_values_between(spec: Spec) -> Check:
     """Distinct non-null values divided by non-null values lies between min_value and max_value."""
-    values = column_values(spec)
-    proportion = pl.when(values.count() > 0).then(values.n_unique() / values.count())
+    column = pl.col(spec.kwargs["column"])
+    considered = (column if spec.domain is None else pl.when(spec.domain).then(column)).count()
+    proportion = pl.when(considered > 0).then(_distinct(spec) / considered)
     return range_check(spec, proportion)
 
 

@@ -52,6 +52,12 @@ class Metric:
     inputs: tuple[tuple[str, pl.Expr], ...] = ()
     """Row-wise helper columns ``expr`` reads by name (e.g. an unexpected-row mask). The engine adds
     each distinct one once, so a mask shared by a count, a list and an index is computed once."""
+    skip_when: pl.Expr | None = None
+    """A cheap aggregate boolean, computed in the fused query, that proves this metric's value in
+    advance (e.g. every value is distinct, so no row is a duplicate). When it is True the metric
+    takes ``skipped`` without being computed; otherwise it is computed in one follow-up query
+    together with every other metric whose guard did not hold."""
+    skipped: Any = None
 
     def identity(self) -> str:
         if self.key is not None:

@@ -16,10 +16,12 @@ import polars as pl
 
 from integrity.checks.base import Arg, Check, Spec, expectation
 from integrity.checks.families import (
+    all_distinct,
     bound_literal,
     column_map,
     in_domain,
     map_check,
+    repeated,
     resolve_parameter,
 )
 from integrity.errors import SuiteError
@@ -169,14 +171,11 @@ def not_be_in_set(spec: Spec) -> Check:
 @expectation("expect_column_values_to_be_unique", family="column_map", args=(COLUMN, *MAP))
 def be_unique(spec: Spec) -> Check:
     """No non-null value appears twice among the rows the row_condition selects."""
-
-    def unexpected(col: pl.Expr) -> pl.Expr:
-        if spec.domain is None:
-            return col.is_duplicated()  # nulls are not considered, so their repeats never count
-        # Rows outside the domain become null so they cannot count as duplicates.
-        return pl.when(in_domain(spec, col.is_not_null())).then(col).is_duplicated()
-
-    return column_map(spec, unexpected)
+    dtype = column_dtype(spec)
+    column = pl.col(spec.kwargs["column"])
+    # Rows outside the domain become null so they cannot count as duplicates; nulls never repeat.
+    key = column if spec.domain is None else pl.when(spec.domain).then(column)
+    return column_map(spec, lambda _: repeated(key, dtype), unless=all_distinct(key, dtype))
 
 
 def _length_of(spec: Spec) -> Callable[[pl.Expr], pl.Expr]:

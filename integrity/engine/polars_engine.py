@@ -3,6 +3,9 @@
 Planning builds each expectation's :class:`~integrity.checks.base.Check`, deduplicates their metrics
 across the whole suite, and puts every fusable metric into a single ``select`` over the LazyFrame.
 Metrics that need their own pass (a SQL query, a bootstrap over the full column) run after it.
+A costly metric may be *guarded*: a cheap aggregate in the fused query proves its value in advance
+(all values distinct: no duplicate rows), and only when the guard does not hold is it computed, in
+one follow-up query shared by every such metric.
 If the fused query fails, each expectation is retried on its own so that one broken expectation
 becomes one error result instead of sinking the suite.
 """
@@ -55,17 +58,21 @@ class Plan:
     inputs: dict[str, pl.Expr] = field(default_factory=dict)
     """Row-wise helper columns (masks) the fused metrics read, each computed once."""
     needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Fused metric alias -> the helper columns it reads."""
+    """Fused or guarded metric alias -> the helper columns it reads."""
+    guarded: dict[str, tuple[pl.Expr, str, Any]] = field(default_factory=dict)
+    """Guarded metric alias -> (its expression, the alias of its guard in the fused query, the
+    value it takes when the guard holds)."""
 
     def frame(self, lf: pl.LazyFrame, aliases: Iterable[str] | None = None) -> pl.LazyFrame:
-        """``lf`` with the helper columns that the given fused metrics (default: all) read."""
-        names = self.inputs if aliases is None else dict.fromkeys(
-            n for a in aliases for n in self.needs.get(a, ()))
+        """``lf`` with the helper columns that the given metrics (default: the fused ones) read."""
+        wanted = self.fused if aliases is None else aliases
+        names = dict.fromkeys(n for a in wanted for n in self.needs.get(a, ()))
         return lf.with_columns([self.inputs[n].alias(n) for n in names]) if names else lf
 
     @property
     def queries(self) -> int:
-        return (1 if self.fused else 0) + len(self.passes)
+        """Queries the plan needs at most (the guarded follow-up counts when there is one)."""
+        return (1 if self.fused else 0) + (1 if self.guarded else 0) + len(self.passes)
 
     def describe(self) -> str:
         lines = [
@@ -73,10 +80,16 @@ class Plan:
             f"{len(self.fused) + len(self.passes)} after de-duplication.",
             f"{self.queries} quer{'y' if self.queries == 1 else 'ies'} over the batch:",
         ]
+        n = 0
         if self.fused:
-            lines.append(f"  query 1: one fused select computing {len(self.fused)} metrics")
-        for n, (alias, metric) in enumerate(self.passes.items(), start=2 if self.fused else 1):
-            lines.append(f"  query {n}: {alias}: own pass ({metric.reason or 'needs the whole column'})")
+            n += 1
+            lines.append(f"  query {n}: one fused select computing {len(self.fused)} metrics")
+        if self.guarded:
+            n += 1
+            lines.append(f"  query {n} (only if a guard fails): up to {len(self.guarded)} guarded "
+                         f"metrics ({', '.join(self.guarded)}) that query 1 could not rule out")
+        for number, (alias, metric) in enumerate(self.passes.items(), start=n + 1):
+            lines.append(f"  query {number}: {alias}: own pass ({metric.reason or 'needs the whole column'})")
         for p in self.expectations:
             status = "error: " + str(p.error) if p.error else ", ".join(sorted(set(p.aliases.values())))
             lines.append(f"  #{p.index} {p.config.type}: {status}")
@@ -100,7 +113,28 @@ def plan_suite(
     passes: dict[str, Metric] = {}
     inputs: dict[str, pl.Expr] = {}
     needs: dict[str, tuple[str, ...]] = {}
+    guarded: dict[str, tuple[pl.Expr, str, Any]] = {}
     by_identity: dict[str, str] = {}
+
+    def alias_of(metric: Metric) -> str:
+        identity = metric.identity()
+        alias = by_identity.get(identity)
+        if alias is not None:
+            return alias
+        alias = by_identity[identity] = f"m{len(by_identity)}"
+        if metric.expr is None:
+            passes[alias] = metric
+            return alias
+        needs[alias] = tuple(name for name, _ in metric.inputs)
+        for name, expr in metric.inputs:
+            inputs.setdefault(name, expr)
+        if metric.skip_when is not None:
+            guard = alias_of(Metric(metric.skip_when))
+            guarded[alias] = (metric.expr.alias(alias), guard, metric.skipped)
+        else:
+            fused[alias] = metric.expr.alias(alias)
+        return alias
+
     requested = 0
     override = ResultFormat.parse(result_format) if result_format is not None else None
     for index, config in enumerate(suite.expectations):
@@ -118,20 +152,8 @@ def plan_suite(
             continue
         for local, metric in item.check.metrics.items():
             requested += 1
-            identity = metric.identity()
-            alias = by_identity.get(identity)
-            if alias is None:
-                alias = f"m{len(by_identity)}"
-                by_identity[identity] = alias
-                if metric.expr is not None:
-                    fused[alias] = metric.expr.alias(alias)
-                    needs[alias] = tuple(name for name, _ in metric.inputs)
-                    for name, expr in metric.inputs:
-                        inputs.setdefault(name, expr)
-                else:
-                    passes[alias] = metric
-            item.aliases[local] = alias
-    return Plan(planned, fused, passes, requested, inputs, needs)
+            item.aliases[local] = alias_of(metric)
+    return Plan(planned, fused, passes, requested, inputs, needs, guarded)
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
@@ -172,22 +194,45 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
         raise located(exc) from None
 
 
-def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite") -> ValidationResult:
+def polars_engine(engine: str | None = None) -> str:
+    """The polars engine the metric queries run on.
+
+    polars' default ("auto") picks its streaming engine, whose distinct counts are three to four
+    times slower (5M rows: 0.35 s against 0.09 s) for no lower peak on a fused metric query, which
+    holds whole columns for its distinct counts anyway. So the in-memory engine is the default,
+    unless the caller names one or sets polars' affinity (``POLARS_ENGINE_AFFINITY``,
+    ``pl.Config.set_engine_affinity``).
+    """
+    if engine is not None:
+        return engine
+    chosen = pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY")
+    return str(chosen) if chosen and chosen != "auto" else "in-memory"
+
+
+def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
+             engine: str | None = None) -> ValidationResult:
     """Compute the plan's metrics (one fused query, plus any own passes) and judge every expectation."""
     started = time.perf_counter()
+    engine = polars_engine(engine)
     values: dict[str, Any] = {}
     failed: dict[str, BaseException] = {}
+    queries = 0
     if plan.fused:
-        try:
-            values.update(plan.frame(lf).select(list(plan.fused.values())).collect().row(0, named=True))
-        except (Exception, pl.exceptions.PanicException):
-            # Isolate the broken metric(s) so one bad expectation cannot sink its neighbours.
-            for alias, expr in plan.fused.items():
-                try:
-                    values.update(plan.frame(lf, [alias]).select(expr).collect().row(0, named=True))
-                except (Exception, pl.exceptions.PanicException) as exc:
-                    failed[alias] = exc
+        queries += 1
+        _select(lf, plan, plan.fused, values, failed, engine)
+    follow_up: dict[str, pl.Expr] = {}
+    for alias, (expr, guard, skipped) in plan.guarded.items():
+        if values.get(guard) is True:
+            values[alias] = skipped
+        elif guard in failed:
+            failed[alias] = failed[guard]
+        else:
+            follow_up[alias] = expr
+    if follow_up:
+        queries += 1
+        _select(lf, plan, follow_up, values, failed, engine)
     for alias, metric in plan.passes.items():
+        queries += 1
         try:
             assert metric.run is not None
             values[alias] = metric.run(lf)
@@ -195,8 +240,23 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite") -> Validat
             failed[alias] = exc
     results = [_judge(item, values, failed) for item in plan.expectations]
     elapsed = time.perf_counter() - started
-    return ValidationResult(suite_name, tuple(results), queries=plan.queries,
+    return ValidationResult(suite_name, tuple(results), queries=queries,
                             meta={"validation_seconds": round(elapsed, 6)})
+
+
+def _select(lf: pl.LazyFrame, plan: Plan, exprs: Mapping[str, pl.Expr], values: dict[str, Any],
+            failed: dict[str, BaseException], engine: Any) -> None:
+    """Compute ``exprs`` in one select; if that fails, each alone, so one broken metric is isolated."""
+    try:
+        frame = plan.frame(lf, exprs).select(list(exprs.values()))
+        values.update(frame.collect(engine=engine).row(0, named=True))
+    except (Exception, pl.exceptions.PanicException):
+        for alias, expr in exprs.items():
+            try:
+                one = plan.frame(lf, [alias]).select(expr).collect(engine=engine)
+                values.update(one.row(0, named=True))
+            except (Exception, pl.exceptions.PanicException) as exc:
+                failed[alias] = exc
 
 
 def _judge(item: PlannedExpectation, values: Mapping[str, Any],
@@ -236,14 +296,16 @@ def validate_frame(
     catch_exceptions: bool | None = None,
     registry: Registry | None = None,
     tables: Mapping[str, pl.LazyFrame] | None = None,
+    engine: str | None = None,
 ) -> ValidationResult:
     """Validate a polars frame against a suite in one fused pass.
 
     ``tables`` names other tables that expectations such as
-    expect_table_row_count_to_equal_other_table compare against.
+    expect_table_row_count_to_equal_other_table compare against. ``engine`` is the polars
+    engine ("in-memory", "streaming"; default: see :func:`polars_engine`).
     """
     lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
     plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
                       registry=registry, tables=tables)
-    return run_plan(lazy, plan, suite.name)
+    return run_plan(lazy, plan, suite.name, engine=engine)
 

@@ -108,4 +108,33 @@ def test_all_column_map_metrics_fuse_into_one_query() -> None:
          "kwargs": {"column": "n", "threshold": 3, "double_sided": True}},
         {"type": "expect_column_values_to_be_decreasing", "kwargs": {"column": "n"}},
     ]})
-    assert plan_suite(TEXT.lazy(), suite).queries == 1
+    plan = plan_suite(TEXT.lazy(), suite)
+    # Uniqueness is guarded: one fused query, plus a follow-up only when duplicates may exist.
+    assert len(plan.fused) > 0 and not plan.passes and plan.queries == 2
+    assert "only if a guard fails" in plan.describe()
+    distinct = TEXT.with_columns(pl.Series("s", ["a", "b", "c", None, "d"]))
+    assert validate_frame(distinct, suite).queries == 1
+    repeated = validate_frame(TEXT, suite)
+    assert repeated.queries == 2
+    assert repeated.results[1].result["unexpected_count"] == 2
+    assert repeated.results[1].result["partial_unexpected_list"] == ["abc", "abc"]
+
+
+@pytest.mark.parametrize("values", [
+    [1, 2, None, 2, None, 3],
+    ["a", "b", None, "b", None, "c"],
+    [1.0, float("nan"), None, float("nan"), -0.0, 0.0],
+    [True, False, None, True, None, None],
+    [[1], [2], None, [1], None, []],
+    [b"x", b"y", None, b"x", None, b""],
+])
+def test_uniqueness_marks_exactly_the_repeated_rows_of_every_type(values: list[Any]) -> None:
+    frame = pl.DataFrame({"v": values, "keep": [True, True, True, True, False, True]})
+    expected = frame.select(pl.col("v").is_duplicated() & pl.col("v").is_not_null()).to_series()
+    result = run(frame, "expect_column_values_to_be_unique", column="v", result_format="COMPLETE")
+    assert result["result"]["unexpected_index_list"] == [i for i, bad in enumerate(expected) if bad]
+    kept = run(frame, "expect_column_values_to_be_unique", column="v", row_condition='keep == True',
+               condition_parser="pandas", result_format="COMPLETE")
+    kept_expected = frame.select(pl.when(pl.col("keep")).then(pl.col("v")).is_duplicated()
+                                 & pl.col("v").is_not_null() & pl.col("keep")).to_series()
+    assert kept["result"]["unexpected_index_list"] == [i for i, bad in enumerate(kept_expected) if bad]
