@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from integrity.cli import EXIT_INPUT, _guard, app, err, fail, out
+from integrity.cli import EXIT_INPUT, _guard, app, err, fail, out, settle_imports
 
 if TYPE_CHECKING:
     from integrity.pipeline import RunSummary
@@ -81,6 +81,8 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
 
     from integrity import pipeline
     from integrity.errors import IntegrityError
+
+    settle_imports()
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True) as progress:

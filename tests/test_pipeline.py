@@ -233,6 +233,21 @@ def test_quarantine_and_staging_folders_are_private(project: Project) -> None:
     assert list(staging.iterdir()) == []  # dropped once the batch completed
 
 
+def test_a_batch_that_cannot_be_staged_is_a_clear_error_and_moves_nothing(project: Project) -> None:
+    staging = project.root / "state" / "data" / "staging"
+    staging.parent.mkdir(parents=True)
+    staging.write_text("a file where the staging folder belongs")
+    with pytest.raises(ConfigError, match=r"cannot stage batch \w+ under .*staging.*run again"):
+        run(project, "feedback")
+    assert published_ids(project.root) == [] and watermark(project) is None
+    with project.open_store() as store:
+        assert store.batches("feedback") == [] and store.pending_batch("feedback") is None
+    staging.unlink()
+    assert run(project, "feedback").exit_code == 1
+    assert published_ids(project.root) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert quarantined_ids(project.root) == [3]
+
+
 def test_jsonl_publish_target(tmp_path: Path) -> None:
     write_csv(tmp_path / "src" / "feedback.csv", range(0, 4))
     project = make_project(tmp_path, publish={"kind": "jsonl", "path": "out"})

@@ -15,7 +15,6 @@ import decimal
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 import polars as pl
 
 from integrity.checks.base import Arg, Check, Spec, expectation
@@ -52,6 +51,7 @@ def _value_type(dtype: pl.DataType) -> type | None:
 
 def observed_name(dtype: pl.DataType) -> str:
     """The name GX reports for the pandas dtype a polars column of ``dtype`` would have."""
+    import numpy as np
     if dtype.is_numeric() and not isinstance(dtype, pl.Decimal):
         return np.dtype(str(dtype).lower()).type.__name__
     if dtype == pl.Boolean:
@@ -67,6 +67,7 @@ def observed_name(dtype: pl.DataType) -> str:
 
 def _dtype_names(type_: str) -> set[str]:
     """The dtype names that ``type_`` accepts (numpy's aliases, pandas' scalar types)."""
+    import numpy as np
     names = {_PANDAS[type_]} if type_ in _PANDAS else set()
     with contextlib.suppress(TypeError, ValueError):  # not a numpy dtype name
         names.add(np.dtype(type_).type.__name__)

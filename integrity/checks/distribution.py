@@ -12,8 +12,6 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-
 from integrity.checks.aggregate import COLUMN, CONDITION
 from integrity.checks.aggregate_sets import counts_of, value_counts
 from integrity.checks.base import Arg, Check, Spec, expectation
@@ -192,6 +190,7 @@ def _profile(spec: Spec) -> Check:
     bucketize = spec.get("bucketize_data", True) and dtype.is_numeric()
 
     def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+        import numpy as np
         pairs = counts_of(m["value_counts"])
         total = sum(n for _, n in pairs)
         if not total:
@@ -271,6 +270,7 @@ def chisquare_p_value_greater_than(spec: Spec) -> Check:
     expected_of = dict(zip(values, partition.weights, strict=True))
 
     def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
+        import numpy as np
         counts = dict(counts_of(m["value_counts"]))
         total = sum(counts.values())
         if not total:

@@ -135,13 +135,20 @@ def current_revision(engine: Engine) -> str | None:
     return str(value) if value is not None else None
 
 
-def migrate(engine: Engine, writer: Engine) -> None:
+def migrate(engine: Engine, writer: Engine, *, build_fresh: bool = True) -> None:
     """Upgrade the schema to the newest revision, inside one write-locked transaction.
 
     A store already at :data:`HEAD_REVISION` skips Alembic entirely: loading it costs more than
-    the CLI command the store was opened for.
+    the CLI command the store was opened for. A brand-new SQLite store (no tables of ours) is built
+    straight from ``schema.py`` and stamped with the head revision, Alembic's own recipe for a
+    fresh database (``build_fresh=False`` runs the migrations instead; tests keep both equal).
     """
     if current_revision(engine) == HEAD_REVISION:
+        return
+    with writer.begin() as conn:
+        if build_fresh and conn.dialect.name == "sqlite" and _build_fresh(conn):
+            return
+    if current_revision(engine) == HEAD_REVISION:  # a concurrent opener built it meanwhile
         return
     from alembic import command
     from alembic.config import Config
@@ -154,3 +161,19 @@ def migrate(engine: Engine, writer: Engine) -> None:
                 sa.bindparam("key", _MIGRATION_LOCK_KEY, type_=sa.BigInteger))))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _build_fresh(conn: sa.Connection) -> bool:
+    """Create the newest schema and stamp it, if the database has none of our tables yet."""
+    from integrity.store.schema import metadata
+
+    existing = set(sa.inspect(conn).get_table_names())
+    if existing & {*metadata.tables, "alembic_version"}:
+        return False
+    metadata.create_all(conn)
+    version = sa.Table("alembic_version", sa.MetaData(),
+                       sa.Column("version_num", sa.String(32), nullable=False),
+                       sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))
+    version.create(conn)
+    conn.execute(version.insert().values(version_num=HEAD_REVISION))
+    return True

@@ -112,10 +112,30 @@ def test_head_revision_constant_names_the_newest_migration() -> None:
     assert ScriptDirectory.from_config(config).get_current_head() == connect.HEAD_REVISION
 
 
-def test_migrations_produce_exactly_the_schema_module(store: Store) -> None:
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
-    assert diff == [], "schema.py and the migrations disagree; add a migration"
+def _sqlite_schema(path: Path, *, build_fresh: bool) -> list[tuple[Any, ...]]:
+    """Open a new SQLite store the given way; return its DDL and its revision."""
+    sa_url = connect.prepare_sqlite_file(connect.parse_url(url(path)))
+    engine = connect.create_store_engine(sa_url)
+    try:
+        connect.migrate(engine, engine.execution_options(**{connect.WRITE_OPTION: True}),
+                        build_fresh=build_fresh)
+        with engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), metadata)
+            assert diff == [], "schema.py and the migrations disagree; add a migration"
+            rows = conn.execute(sa.text(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")).all()
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
+    finally:
+        engine.dispose()
+    return [tuple(r) for r in rows] + [tuple(v) for v in version]
+
+
+def test_migrations_produce_exactly_the_schema_module(tmp_path: Path) -> None:
+    migrated = _sqlite_schema(tmp_path / "alembic" / "integrity.db", build_fresh=False)
+    built = _sqlite_schema(tmp_path / "fresh" / "integrity.db", build_fresh=True)
+    assert ("0001",) in migrated
+    # A new store built straight from schema.py is the same database the migrations make.
+    assert built == migrated
 
 
 def test_processes_opening_a_new_store_at_once_migrate_it_once(db_url: str) -> None:
