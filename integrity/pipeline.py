@@ -15,6 +15,7 @@ first, so the same rows get the same batch id and are neither lost nor published
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -362,17 +363,21 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
 def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> Audit:
     """Validate and decide. A suite that cannot run on this batch (e.g. a column was renamed at the
     source) holds the whole batch with that reason instead of losing or publishing it."""
-    lazy = batch.frame.lazy()
+    frame = batch.frame
     try:
-        plan = plan_suite(lazy, suite, catch_exceptions=None)
-        result = run_plan(lazy, plan, suite.name)
+        plan = plan_suite(frame.lazy(), suite, catch_exceptions=None)
+        # The row masks become columns once: validation counts them, the gate splits by them. If
+        # one cannot be computed, validation isolates it and reports it; the gate holds the batch.
+        with contextlib.suppress(Exception, pl.exceptions.PanicException):
+            frame = plan.materialize(frame)
+        result = run_plan(frame.lazy(), plan, suite.name)
     except IntegrityError as exc:
         reason = {"expectation_index": None, "expectation_type": None, "action": "quarantine_batch",
                   "error": f"dataset {dataset.name!r}: {exc}"}
         held = batch.frame.with_columns(pl.lit(_json([reason])).alias(REASONS_COLUMN))
         return None, GateDecision(published=batch.frame.clear(), quarantined=held, batch_held=True,
                                   reasons=[reason], warnings=[])
-    decision = decide(batch.frame, plan, result, default_action=dataset.default_action,
+    decision = decide(frame, plan, result, default_action=dataset.default_action,
                       suite_meta=suite.meta)
     return result, decision
 

@@ -64,10 +64,26 @@ class Plan:
     value it takes when the guard holds)."""
 
     def frame(self, lf: pl.LazyFrame, aliases: Iterable[str] | None = None) -> pl.LazyFrame:
-        """``lf`` with the helper columns that the given metrics (default: the fused ones) read."""
+        """``lf`` with the helper columns that the given metrics (default: the fused ones) read.
+
+        Helper columns ``lf`` already has (see :meth:`materialize`) are read, not recomputed."""
         wanted = self.fused if aliases is None else aliases
         names = dict.fromkeys(n for a in wanted for n in self.needs.get(a, ()))
+        if names:
+            present = set(lf.collect_schema().names())
+            names = {n: None for n in names if n not in present}
         return lf.with_columns([self.inputs[n].alias(n) for n in names]) if names else lf
+
+    def materialize(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """``frame`` with the fused query's row masks as real columns, for a caller that needs the
+        masks again after validating (the write-audit-publish gate): validating this frame reads
+        them instead of computing them twice. :meth:`helper_columns` names them."""
+        materialized: pl.DataFrame = self.frame(frame.lazy()).collect(engine=polars_engine())
+        return materialized
+
+    def helper_columns(self, columns: Iterable[str]) -> list[str]:
+        """Which of ``columns`` are this plan's helper columns."""
+        return [c for c in columns if c in self.inputs]
 
     @property
     def queries(self) -> int:
@@ -194,7 +210,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
         raise located(exc) from None
 
 
-def polars_engine(engine: str | None = None) -> str:
+def polars_engine(engine: str | None = None) -> Any:
     """The polars engine the metric queries run on.
 
     polars' default ("auto") picks its streaming engine, whose distinct counts are three to four
@@ -204,7 +220,7 @@ def polars_engine(engine: str | None = None) -> str:
     ``pl.Config.set_engine_affinity``).
     """
     if engine is not None:
-        return engine
+        return engine  # polars names it: "in-memory", "streaming", "gpu", "auto"
     chosen = pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY")
     return str(chosen) if chosen and chosen != "auto" else "in-memory"
 

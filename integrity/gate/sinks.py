@@ -140,7 +140,9 @@ class ParquetSink(_FileSink):
     suffix = ".parquet"
 
     def _write(self, frame: pl.DataFrame, handle: BinaryIO) -> None:
-        frame.write_parquet(handle)
+        # zstd level 1, not polars' default level: 1M feedback rows write in 0.26 s instead of
+        # 0.36 s and read back faster, for files about a fifth larger (16 MiB against 13).
+        frame.write_parquet(handle, compression="zstd", compression_level=1)
 
 
 class JsonlSink(_FileSink):

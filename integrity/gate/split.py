@@ -26,6 +26,7 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.families import row_column
 from integrity.config import ACTIONS
 from integrity.engine.polars_engine import Plan, PlannedExpectation
 from integrity.errors import DataError, SuiteError, did_you_mean
@@ -114,7 +115,8 @@ def decide(frame: pl.DataFrame, plan: Plan, result: ValidationResult, *, default
         elif action == "warn":
             warnings.append(_reason(item, outcome, action, "failed; recorded as a warning only"))
         elif action == "quarantine_rows" and item.check is not None and item.check.rows is not None:
-            row_reasons.append((item.check.rows, _reason(item, outcome, action, "row rejected")))
+            row_reasons.append((_mask_of(frame, item.check.rows),
+                                _reason(item, outcome, action, "row rejected")))
         elif action == "quarantine_rows":
             batch_reasons.append(_reason(item, outcome, "quarantine_batch",
                                          "failed; it has no per-row result (an aggregate), so "
@@ -124,10 +126,11 @@ def decide(frame: pl.DataFrame, plan: Plan, result: ValidationResult, *, default
 
     marked, names, held, reasons_text = _masks(frame, row_reasons, batch_reasons)
     marked = marked.with_columns(held.alias(_HELD))
-    published = marked.filter(~pl.col(_HELD)).drop(_HELD, *names)
+    scratch = [_HELD, *names, *plan.helper_columns(frame.columns)]
+    published = marked.filter(~pl.col(_HELD)).drop(scratch)
     # Reasons JSON only for the held rows: usually a few out of the whole batch.
     quarantined = (marked.filter(pl.col(_HELD)).with_columns(reasons_text.alias(REASONS_COLUMN))
-                   .drop(_HELD, *names))
+                   .drop(scratch))
     if published.height + quarantined.height != frame.height:  # not `assert`: must survive -O
         raise RuntimeError(f"gate invariant broken: {published.height} published + "
                            f"{quarantined.height} quarantined != {frame.height} rows")
@@ -172,6 +175,12 @@ def _masks(frame: pl.DataFrame, row_reasons: Sequence[tuple[pl.Expr, dict[str, A
     text = pl.concat_str(pieces, separator=",", ignore_nulls=True)
     reasons = pl.when(held).then(pl.concat_str([pl.lit("["), text, pl.lit("]")]))
     return marked, names, held, reasons
+
+
+def _mask_of(frame: pl.DataFrame, rows: pl.Expr) -> pl.Expr:
+    """An expectation's row mask: its column when the engine materialized it, else the expression."""
+    name, _ = row_column(rows)
+    return pl.col(name) if name in frame.columns else rows
 
 
 def _errored(outcome: ExpectationResult) -> bool:

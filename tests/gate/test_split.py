@@ -284,3 +284,31 @@ def test_invariant_on_random_batches() -> None:
             assert decision.published.height == 0
         if all(r.success for r in result.results):
             assert decision.quarantined.height == 0
+
+
+def test_a_materialized_frame_splits_the_same_and_its_mask_columns_never_leak() -> None:
+    suite = parse_suite({"name": "t", "expectations": [
+        expect("expect_column_values_to_be_between", column="n", max_value=10),
+        expect("expect_column_values_to_match_regex", column="s", regex="^ok$"),
+        expect("expect_column_values_to_be_unique", column="s",
+               row_condition='col("id") > 1', condition_parser="great_expectations"),
+    ]})
+    plan = plan_suite(FRAME.lazy(), suite)
+    plain = decide(FRAME, plan, run_plan(FRAME.lazy(), plan), default_action="quarantine_rows")
+    marked = plan.materialize(FRAME)
+    assert plan.helper_columns(marked.columns), "the engine's row masks became columns"
+    result = run_plan(marked.lazy(), plan)
+    split = decide(marked, plan, result, default_action="quarantine_rows")
+    check_invariant(FRAME, split)
+    assert split.published.equals(plain.published)
+    assert split.quarantined.equals(plain.quarantined)
+    assert [r.result["unexpected_count"] for r in result.results] == [1, 2, 3]
+
+    # The gate reads the materialized masks rather than recomputing them: change one and it follows.
+    between = next(c for c in plan.helper_columns(marked.columns)
+                   if marked[c].to_list() == [False, False, False, False, True, False])
+    moved = marked.with_columns(pl.Series(between, [True, False, False, False, False, False]))
+    follows = decide(moved, plan, run_plan(moved.lazy(), plan), default_action="quarantine_rows")
+    held_by_between = {row for row, reasons in reasons_of(follows).items()
+                       if any(r["expectation_index"] == 0 for r in reasons)}
+    assert held_by_between == {1}
