@@ -298,3 +298,28 @@ def test_kl_without_threshold_is_bounded_by_min_and_max_value() -> None:
     assert (
         run(kind, frame, column="x", partition_object=partition, max_value=0.5)["success"] is True
     )
+
+
+def test_median_by_selection_equals_polars_median_on_awkward_values() -> None:
+    import math
+    import random
+
+    from integrity.checks.aggregate import middle_of
+
+    rng = random.Random(3)
+    choices = [None, math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 2.5, 1e300]
+    for _ in range(2000):
+        values = [rng.choice(choices + [rng.random()]) for _ in range(rng.randint(0, 12))]
+        frame = pl.DataFrame({"x": pl.Series(values, dtype=pl.Float64)})
+        expected = frame.select(pl.col("x").drop_nulls().median()).item()
+        got = frame.select(middle_of(pl.col("x").drop_nulls())).item()
+        both_nan = expected is not None and got is not None and math.isnan(expected) and math.isnan(got)
+        assert both_nan or got == expected, values
+
+
+@pytest.mark.parametrize("values", [[1, 2, 3, 4], [5, None, 1], [True, False, True], [7]])
+def test_median_of_integers_and_booleans_is_their_midpoint(values: list[Any]) -> None:
+    frame = pl.DataFrame({"x": values})
+    result = run("expect_column_median_to_be_between", frame, column="x", min_value=-100,
+                 max_value=100)
+    assert result["result"]["observed_value"] == frame["x"].cast(pl.Float64).median()

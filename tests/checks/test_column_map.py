@@ -138,3 +138,14 @@ def test_uniqueness_marks_exactly_the_repeated_rows_of_every_type(values: list[A
     kept_expected = frame.select(pl.when(pl.col("keep")).then(pl.col("v")).is_duplicated()
                                  & pl.col("v").is_not_null() & pl.col("keep")).to_series()
     assert kept["result"]["unexpected_index_list"] == [i for i, bad in enumerate(kept_expected) if bad]
+
+
+@pytest.mark.parametrize("value_set", [["a", "b"], ["a", "b", "x1", "x2", "x3", "x4", "x5", "x6", "x7"]])
+def test_text_set_membership_is_the_same_by_equality_or_by_lookup(value_set: list[str]) -> None:
+    # Up to 8 values are compared one by one, more are looked up: same rows, nulls never unexpected.
+    frame = pl.DataFrame({"s": ["a", None, "c", "b", "", "A", None, "a "]})
+    inside = run(frame, "expect_column_values_to_be_in_set", column="s", value_set=value_set)
+    outside = run(frame, "expect_column_values_to_not_be_in_set", column="s", value_set=value_set)
+    assert inside["result"]["unexpected_index_list"] == [2, 4, 5, 7]
+    assert outside["result"]["unexpected_index_list"] == [0, 3]
+    assert inside["result"]["missing_count"] == outside["result"]["missing_count"] == 2
