@@ -185,6 +185,12 @@ def all_distinct(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     return distinct_non_null(key, dtype) == key.count().cast(pl.Int64)
 
 
+def sorts_cheaply(dtype: pl.DataType) -> bool:
+    """Integers, temporals and booleans: finding repeats by sorting costs what counting distinct
+    values costs (polars counts them by sorting too), so no all-distinct guard is worth adding."""
+    return dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean
+
+
 def repeated(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """Row-wise: True where the non-null ``key`` value appears more than once (exact; null is False).
 
@@ -192,7 +198,7 @@ def repeated(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     is_duplicated (NaN equals NaN, -0.0 equals 0.0). Everything else: rows whose 64-bit hash
     repeats are candidates, and is_duplicated confirms them on the values among candidates only.
     """
-    if dtype.is_integer() or dtype.is_temporal() or dtype == pl.Boolean:
+    if sorts_cheaply(dtype):
         ordered = key.drop_nulls().sort()
         twice = ordered.filter(ordered == ordered.shift(1)).implode()
         return key.is_in(twice).fill_null(False)
