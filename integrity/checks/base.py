@@ -105,6 +105,9 @@ class Spec:
     partial_limit: int = 20
     tables: Mapping[str, pl.LazyFrame] = field(default_factory=dict)
     """Other tables by name, for expectations that compare against them."""
+    engine: str = "in-memory"
+    """The polars engine the plan will run on, for builders whose fastest formulation differs
+    between engines (a selection-based median is linear in memory but crawls when streamed)."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)

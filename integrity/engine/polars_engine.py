@@ -16,7 +16,7 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -59,6 +59,8 @@ class Plan:
     """Row-wise helper columns (masks) the fused metrics read, each computed once."""
     needs: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Fused or guarded metric alias -> the helper columns it reads."""
+    engine: EngineName = "in-memory"
+    """The polars engine the plan was built for and runs on."""
     guarded: dict[str, tuple[pl.Expr, str, Any]] = field(default_factory=dict)
     """Guarded metric alias -> (its expression, the alias of its guard in the fused query, the
     value it takes when the guard holds)."""
@@ -78,7 +80,7 @@ class Plan:
         """``frame`` with the fused query's row masks as real columns, for a caller that needs the
         masks again after validating (the write-audit-publish gate): validating this frame reads
         them instead of computing them twice. :meth:`helper_columns` names them."""
-        materialized: pl.DataFrame = self.frame(frame.lazy()).collect(engine=polars_engine())
+        materialized: pl.DataFrame = self.frame(frame.lazy()).collect(engine=self.engine)
         return materialized
 
     def helper_columns(self, columns: Iterable[str]) -> list[str]:
@@ -120,9 +122,13 @@ def plan_suite(
     catch_exceptions: bool | None = None,
     registry: Registry | None = None,
     tables: Mapping[str, pl.LazyFrame] | None = None,
+    engine: str | None = None,
 ) -> Plan:
-    """Build the plan: checks, the fused metric expressions, and the separate passes."""
+    """Build the plan: checks, the fused metric expressions, and the separate passes.
+
+    ``engine`` is the polars engine it will run on (default: see :func:`polars_engine`)."""
     registry = registry if registry is not None else builtin_registry()
+    engine = polars_engine(engine)
     schema = lf.collect_schema()
     planned: list[PlannedExpectation] = []
     fused: dict[str, pl.Expr] = {}
@@ -160,7 +166,8 @@ def plan_suite(
         planned.append(item)
         try:
             definition = registry.get(config.type)
-            item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {})
+            item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
+                                engine)
         except IntegrityError as exc:
             if explicit is not True:
                 raise
@@ -169,12 +176,12 @@ def plan_suite(
         for local, metric in item.check.metrics.items():
             requested += 1
             item.aliases[local] = alias_of(metric)
-    return Plan(planned, fused, passes, requested, inputs, needs, guarded)
+    return Plan(planned, fused, passes, requested, inputs, needs, engine, guarded)
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
            fmt: ResultFormat, path: str | None, index: int,
-           tables: Mapping[str, pl.LazyFrame]) -> Check:
+           tables: Mapping[str, pl.LazyFrame], engine: str) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
@@ -204,13 +211,17 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
     try:
         # GX suite parameters ({"$PARAMETER": "now() - timedelta(days=1)"}) are evaluated once here.
         kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
-        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables)
+        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables, engine=engine)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None
 
 
-def polars_engine(engine: str | None = None) -> Any:
+EngineName = Literal["in-memory", "streaming", "gpu", "auto"]
+ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "gpu", "auto")
+
+
+def polars_engine(engine: str | None = None) -> EngineName:
     """The polars engine the metric queries run on.
 
     polars' default ("auto") picks its streaming engine, whose distinct counts are three to four
@@ -219,23 +230,26 @@ def polars_engine(engine: str | None = None) -> Any:
     unless the caller names one or sets polars' affinity (``POLARS_ENGINE_AFFINITY``,
     ``pl.Config.set_engine_affinity``).
     """
-    if engine is not None:
-        return engine  # polars names it: "in-memory", "streaming", "gpu", "auto"
-    chosen = pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY")
-    return str(chosen) if chosen and chosen != "auto" else "in-memory"
+    chosen = engine or pl.Config.state(if_set=True).get("POLARS_ENGINE_AFFINITY") or "in-memory"
+    if engine is None and chosen == "auto":
+        chosen = "in-memory"
+    for name in ENGINES:
+        if chosen == name:
+            return name
+    raise ValueError(f"unknown polars engine {chosen!r}; use one of {', '.join(ENGINES)}")
 
 
 def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
              engine: str | None = None) -> ValidationResult:
     """Compute the plan's metrics (one fused query, plus any own passes) and judge every expectation."""
     started = time.perf_counter()
-    engine = polars_engine(engine)
+    run_on = polars_engine(engine) if engine else plan.engine
     values: dict[str, Any] = {}
     failed: dict[str, BaseException] = {}
     queries = 0
     if plan.fused:
         queries += 1
-        _select(lf, plan, plan.fused, values, failed, engine)
+        _select(lf, plan, plan.fused, values, failed, run_on)
     follow_up: dict[str, pl.Expr] = {}
     for alias, (expr, guard, skipped) in plan.guarded.items():
         if values.get(guard) is True:
@@ -246,7 +260,7 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
             follow_up[alias] = expr
     if follow_up:
         queries += 1
-        _select(lf, plan, follow_up, values, failed, engine)
+        _select(lf, plan, follow_up, values, failed, run_on)
     for alias, metric in plan.passes.items():
         queries += 1
         try:
@@ -261,7 +275,7 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
 
 
 def _select(lf: pl.LazyFrame, plan: Plan, exprs: Mapping[str, pl.Expr], values: dict[str, Any],
-            failed: dict[str, BaseException], engine: Any) -> None:
+            failed: dict[str, BaseException], engine: EngineName) -> None:
     """Compute ``exprs`` in one select; if that fails, each alone, so one broken metric is isolated."""
     try:
         frame = plan.frame(lf, exprs).select(list(exprs.values()))
@@ -322,6 +336,6 @@ def validate_frame(
     """
     lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
     plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
-                      registry=registry, tables=tables)
-    return run_plan(lazy, plan, suite.name, engine=engine)
+                      registry=registry, tables=tables, engine=engine)
+    return run_plan(lazy, plan, suite.name)
 

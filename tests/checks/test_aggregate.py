@@ -309,7 +309,7 @@ def test_median_by_selection_equals_polars_median_on_awkward_values() -> None:
     rng = random.Random(3)
     choices = [None, math.nan, math.inf, -math.inf, 0.0, -0.0, 1.0, 2.5, 1e300]
     for _ in range(2000):
-        values = [rng.choice(choices + [rng.random()]) for _ in range(rng.randint(0, 12))]
+        values = [rng.choice([*choices, rng.random()]) for _ in range(rng.randint(0, 12))]
         frame = pl.DataFrame({"x": pl.Series(values, dtype=pl.Float64)})
         expected = frame.select(pl.col("x").drop_nulls().median()).item()
         got = frame.select(middle_of(pl.col("x").drop_nulls())).item()
