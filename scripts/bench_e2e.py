@@ -243,6 +243,7 @@ def child_integrity_run(project_dir: Path) -> dict[str, Any]:
     summary = run(Project.load(project_dir), "feedback",
                   progress=lambda msg: marks.append((time.perf_counter(), msg)))
     done = time.perf_counter()
+    settle_imports()  # as `integrity run` does before it exits
     batch = summary.batches[0]
     # Stages from the progress messages: pulling / pulled / publishing / quarantining.
     points = {"start": imported}
