@@ -71,17 +71,55 @@ class SqlConnector(ConnectorBase):
 
     # -- protocol -------------------------------------------------------------------------------
     def pull(self, since: Watermark, until: Any = None) -> Batch:
-        with self._connect() as conn:
-            columns = self._columns(conn)
-            if self.cursor is not None and self.cursor not in columns:
-                raise ConnectorError(
-                    f"dataset {self.dataset!r}: cursor column {self.cursor!r} is not in {self._what()}."
-                    f"{did_you_mean(self.cursor, columns)} Columns: {', '.join(columns)}.")
-            stmt = self._statement(columns, since, until)
-            frame, path = self._read(conn, stmt)
+        read = self._pull_with_connectorx_only(since, until)
+        if read is not None:
+            frame, path, columns = read
+        else:
+            with self._connect() as conn:
+                columns = self._columns(conn)
+                self._check_cursor(columns)
+                stmt = self._statement(columns, since, until)
+                frame, path = self._read(conn, stmt)
         frame = self._normalise_temporal(frame, columns)
         source = f"sql[{path}] {self.safe_url} {self._what()}"
         return make_batch(self.dataset, source, frame, cursor=self.cursor, since=since, until=until)
+
+    def _check_cursor(self, columns: dict[str, sa.types.TypeEngine[Any]]) -> None:
+        if self.cursor is not None and self.cursor not in columns:
+            raise ConnectorError(
+                f"dataset {self.dataset!r}: cursor column {self.cursor!r} is not in {self._what()}."
+                f"{did_you_mean(self.cursor, columns)} Columns: {', '.join(columns)}.")
+
+    def _pull_with_connectorx_only(
+        self, since: Watermark, until: Any,
+    ) -> tuple[pl.DataFrame, str, dict[str, sa.types.TypeEngine[Any]]] | None:
+        """Describe and read a database server's table through connectorx alone, when connectorx
+        is what would read it anyway: the column types come from a ``LIMIT 0`` query, and the
+        statement is compiled by the dialect without a connection. That spares importing the DBAPI
+        driver, a SQLAlchemy connection and the catalog queries (0.2 to 0.3 s a pull). SQLite keeps
+        reflection (its declared types decide how its text dates parse). Anything that fails here
+        (no such table, server down) returns None, and the full path reports it clearly."""
+        backend = self.url.get_backend_name()
+        if self.engine_name not in ("auto", "connectorx") or backend == "sqlite" \
+                or backend not in _CONNECTORX_SCHEMES:
+            return None
+        try:
+            import connectorx  # noqa: F401
+
+            dialect = self.url.get_dialect()()
+            source = sa.table(self.table, schema=self.schema) if self.table is not None \
+                else self._query_source()
+            probe: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(source).limit(0)
+            empty = _read_connectorx(self.url, probe, dialect)
+        except Exception:  # the full path explains whatever went wrong
+            return None
+        columns = {name: _sa_type(dtype) for name, dtype in empty.schema.items()}
+        self._check_cursor(columns)
+        try:
+            frame = _read_connectorx(self.url, self._statement(columns, since, until), dialect)
+        except Exception:  # a read that fails here is retried, and explained, the full way
+            return None
+        return frame, "connectorx", columns
 
     def close(self) -> None:
         if self._engine is not None:

@@ -7,6 +7,9 @@ the reason, except under ``CI=true`` where a missing database is a failure.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -238,3 +241,27 @@ def test_registry_builds_sql_connectors(tmp_path: Path) -> None:
         conn.execute(sa.text("INSERT INTO t VALUES (1), (2)"))
     with registry().create("sql", "ds", "id", {"url": url, "table": "t"}) as conn:
         assert conn.pull(Watermark(2)).frame["id"].to_list() == [2]
+
+
+def test_postgres_read_by_connectorx_needs_no_driver_connection(make_table: Any, db_url: str) -> None:
+    """With connectorx reading, the table is described by connectorx too: the DBAPI driver is never
+    imported (0.2 to 0.3 s a pull), and the rows are those the SQLAlchemy path reads."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite keeps reflection")
+    table = make_table(rows((1, D1), (2, D2), (3, D3)))
+    code = (
+        "import sys, json\n"
+        "from integrity.connectors.sql import SqlConnector\n"
+        "from integrity.connectors.base import Watermark\n"
+        "c = SqlConnector(dataset='fb', cursor='updated_at', url=sys.argv[1], table=sys.argv[2])\n"
+        "b = c.pull(Watermark('2024-01-02T00:00:00'))\n"
+        "print(json.dumps([b.info.source.split(']')[0], 'psycopg' in sys.modules,\n"
+        "                  b.frame['id'].to_list(), str(b.frame.schema['updated_at'])]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, db_url, table.name], capture_output=True,
+                          text=True, timeout=120, check=True)
+    path, driver_imported, ids, dtype = json.loads(done.stdout)
+    assert path == "sql[connectorx" and not driver_imported and ids == [2, 3]
+    full = SqlConnector(dataset="fb", cursor="updated_at", url=db_url, table=table.name,
+                        engine="sqlalchemy").pull(Watermark("2024-01-02T00:00:00"))
+    assert full.frame["id"].to_list() == ids and str(full.frame.schema["updated_at"]) == dtype
