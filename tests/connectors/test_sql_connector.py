@@ -243,25 +243,34 @@ def test_registry_builds_sql_connectors(tmp_path: Path) -> None:
         assert conn.pull(Watermark(2)).frame["id"].to_list() == [2]
 
 
-def test_postgres_read_by_connectorx_needs_no_driver_connection(make_table: Any, db_url: str) -> None:
+def test_postgres_read_by_connectorx_needs_no_driver_connection() -> None:
     """With connectorx reading, the table is described by connectorx too: the DBAPI driver is never
     imported (0.2 to 0.3 s a pull), and the rows are those the SQLAlchemy path reads."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite keeps reflection")
-    table = make_table(rows((1, D1), (2, D2), (3, D3)))
-    code = (
-        "import sys, json\n"
-        "from integrity.connectors.sql import SqlConnector\n"
-        "from integrity.connectors.base import Watermark\n"
-        "c = SqlConnector(dataset='fb', cursor='updated_at', url=sys.argv[1], table=sys.argv[2])\n"
-        "b = c.pull(Watermark('2024-01-02T00:00:00'))\n"
-        "print(json.dumps([b.info.source.split(']')[0], 'psycopg' in sys.modules,\n"
-        "                  b.frame['id'].to_list(), str(b.frame.schema['updated_at'])]))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code, db_url, table.name], capture_output=True,
-                          text=True, timeout=120, check=True)
-    path, driver_imported, ids, dtype = json.loads(done.stdout)
-    assert path == "sql[connectorx" and not driver_imported and ids == [2, 3]
-    full = SqlConnector(dataset="fb", cursor="updated_at", url=db_url, table=table.name,
-                        engine="sqlalchemy").pull(Watermark("2024-01-02T00:00:00"))
-    assert full.frame["id"].to_list() == ids and str(full.frame.schema["updated_at"]) == dtype
+    url = require_postgres()
+    engine = sa.create_engine(url)
+    meta = sa.MetaData()
+    table = sa.Table(f'fb "q" {uuid.uuid4().hex[:8]}', meta, sa.Column("id", sa.Integer),
+                     sa.Column("updated_at", sa.DateTime), sa.Column("body", sa.Text))
+    meta.create_all(engine)
+    try:
+        with engine.begin() as conn:
+            conn.execute(table.insert(), rows((1, D1), (2, D2), (3, D3)))
+        code = (
+            "import sys, json\n"
+            "from integrity.connectors.sql import SqlConnector\n"
+            "from integrity.connectors.base import Watermark\n"
+            "c = SqlConnector(dataset='fb', cursor='updated_at', url=sys.argv[1], table=sys.argv[2])\n"
+            "b = c.pull(Watermark('2024-01-02T00:00:00'))\n"
+            "print(json.dumps([b.info.source.split(']')[0], 'psycopg' in sys.modules,\n"
+            "                  b.frame['id'].to_list(), str(b.frame.schema['updated_at'])]))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code, url, table.name], capture_output=True,
+                              text=True, timeout=120, check=True)
+        path, driver_imported, ids, dtype = json.loads(done.stdout)
+        assert path == "sql[connectorx" and not driver_imported and ids == [2, 3]
+        full = SqlConnector(dataset="fb", cursor="updated_at", url=url, table=table.name,
+                            engine="sqlalchemy").pull(Watermark("2024-01-02T00:00:00"))
+        assert full.frame["id"].to_list() == ids and str(full.frame.schema["updated_at"]) == dtype
+    finally:
+        table.drop(engine)
+        engine.dispose()
