@@ -19,8 +19,8 @@ import polars as pl
 
 from integrity.checks.base import Registry
 from integrity.connectors import files
-from integrity.engine.polars_engine import Plan, plan_suite, run_plan
-from integrity.errors import DataError, IntegrityError, SuiteError
+from integrity.engine.polars_engine import Plan, plan_suite, polars_engine, run_plan
+from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
 from integrity.suites import Suite, load_suite, parse_suite
 from integrity.types import Outcome, ResultFormat, ValidationResult
 
@@ -37,6 +37,7 @@ def validate(
     *,
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
+    engine: str | None = None,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -46,6 +47,8 @@ def validate(
         result_format: overrides every expectation's result_format (BOOLEAN_ONLY, BASIC, SUMMARY,
             COMPLETE).
         registry: the expectation types to use; defaults to the built-in catalogue.
+        engine: the polars engine, "in-memory" (the default) or "streaming"; polars'
+            ``POLARS_ENGINE_AFFINITY`` is followed when this is not given.
 
     Returns:
         The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
@@ -57,9 +60,10 @@ def validate(
     """
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
+    engine = _engine(engine)
     lf, source = _frame(data)
     try:
-        plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry)
+        plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
         result = run_plan(lf, plan, the_suite.name)
     except IntegrityError:
         raise
@@ -84,12 +88,14 @@ def explain(
     *,
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
+    engine: str | None = None,
 ) -> str:
     """Describe the plan (metrics, de-duplication, number of queries) without running it.
 
     Only the data's schema is read.
     """
-    return plan(data, suite, result_format=result_format, registry=registry).describe()
+    return plan(data, suite, result_format=result_format, registry=registry,
+                engine=engine).describe()
 
 
 def plan(
@@ -98,12 +104,24 @@ def plan(
     *,
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
+    engine: str | None = None,
 ) -> Plan:
     """The engine's plan for ``suite`` over ``data``: what :func:`explain` describes."""
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
+    engine = _engine(engine)
     lf, _ = _frame(data)
-    return plan_suite(lf, the_suite, result_format=fmt, registry=registry)
+    return plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
+
+
+def _engine(value: str | None) -> str | None:
+    """The engine name, checked before any data is read."""
+    if value is None:
+        return None
+    try:
+        return polars_engine(value)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} (--engine)") from None
 
 
 def _result_format(value: ResultFormat | str | None) -> ResultFormat | None:

@@ -98,6 +98,8 @@ def validate(
     explain: Annotated[bool, typer.Option(
         "--explain", help="Print the query plan (metrics, de-duplication, query count) and exit "
                           "without validating.")] = False,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="polars engine: in-memory (default, fastest) or streaming.")] = None,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with _guard(data):
@@ -106,9 +108,9 @@ def validate(
         settle_imports()
 
         if explain:
-            out.print(escape(api.explain(data, suite, result_format=result_format)))
+            out.print(escape(api.explain(data, suite, result_format=result_format, engine=engine)))
             raise typer.Exit(EXIT_PASSED)
-        result = api.validate(data, suite, result_format=result_format)
+        result = api.validate(data, suite, result_format=result_format, engine=engine)
         if json_out is not None:
             _write_json(result, json_out)
         if str(json_out) != "-":
