@@ -38,6 +38,7 @@ def validate(
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
     engine: str | None = None,
+    low_memory: bool = False,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -49,6 +50,9 @@ def validate(
         registry: the expectation types to use; defaults to the built-in catalogue.
         engine: the polars engine, "in-memory" (the default) or "streaming"; polars'
             ``POLARS_ENGINE_AFFINITY`` is followed when this is not given.
+        low_memory: run the metrics by groups of columns, two groups at a time, instead of one
+            fused query: each column is still read once, peak memory about halves, and it takes
+            about a quarter longer (5M rows: 549 MiB and 1.5 s against 1.1 GiB and 1.26 s).
 
     Returns:
         The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
@@ -64,7 +68,7 @@ def validate(
     lf, source = _frame(data)
     try:
         plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
-        result = run_plan(lf, plan, the_suite.name)
+        result = run_plan(lf, plan, the_suite.name, low_memory=low_memory)
     except IntegrityError:
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:

@@ -100,6 +100,9 @@ def validate(
                           "without validating.")] = False,
     engine: Annotated[str | None, typer.Option(
         "--engine", help="polars engine: in-memory (default, fastest) or streaming.")] = None,
+    low_memory: Annotated[bool, typer.Option(
+        "--low-memory", help="Run the metrics by groups of columns, two at a time: about half the "
+                             "peak memory, about a quarter more time.")] = False,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with _guard(data):
@@ -110,7 +113,8 @@ def validate(
         if explain:
             out.print(escape(api.explain(data, suite, result_format=result_format, engine=engine)))
             raise typer.Exit(EXIT_PASSED)
-        result = api.validate(data, suite, result_format=result_format, engine=engine)
+        result = api.validate(data, suite, result_format=result_format, engine=engine,
+                              low_memory=low_memory)
         if json_out is not None:
             _write_json(result, json_out)
         if str(json_out) != "-":

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-ENGINES = ("integrity", "floor", "pandera", "gx")
+ENGINES = ("integrity", "integrity-low-memory", "floor", "pandera", "gx")
 CHANNELS = ["email", "chat", "phone", "web", "app"]
 LABELS = ["positive", "neutral", "negative"]
 LANGUAGES = ["en", "de", "fr", "es", "it", "pt", "nl"]
@@ -245,14 +245,14 @@ def suite_dict() -> dict[str, Any]:
 Runner = Callable[[Path], dict[str, bool]]
 
 
-def integrity_runner() -> Runner:
+def integrity_runner(low_memory: bool = False) -> Runner:
     from integrity.engine.polars_engine import validate_frame
     from integrity.suites import parse_suite
 
     suite = parse_suite(suite_dict())
 
     def run(path: Path) -> dict[str, bool]:
-        result = validate_frame(pl.scan_parquet(path), suite)
+        result = validate_frame(pl.scan_parquet(path), suite, low_memory=low_memory)
         errors = [r for r in result.results if r.outcome.value == "error"]
         if errors:
             raise RuntimeError(f"integrity raised on {errors[0].config.type}: "
@@ -395,7 +395,8 @@ def gx_runner() -> Runner:
 
 
 RUNNERS: dict[str, Callable[[], Runner]] = {
-    "integrity": integrity_runner, "floor": floor_runner, "pandera": pandera_runner,
+    "integrity": integrity_runner, "integrity-low-memory": lambda: integrity_runner(low_memory=True),
+    "floor": floor_runner, "pandera": pandera_runner,
     "gx": gx_runner,
 }
 
@@ -579,7 +580,7 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
           f"({path.stat().st_size / 2**20:.0f} MiB), {len(cases())} expectations, "
           f"{os.cpu_count()} CPUs, polars {pl.__version__}", flush=True)
 
-    engines = ["integrity", "floor", "pandera"]
+    engines = ["integrity", "integrity-low-memory", "floor", "pandera"]
     notes = []
     if args.no_gx:
         notes.append("gx: skipped (--no-gx)")

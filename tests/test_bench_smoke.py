@@ -19,12 +19,13 @@ def test_bench_runs_and_engines_agree(tmp_path: Path) -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     rows = {m.group(1): m.group(2) for m in
-            re.finditer(r"^\| (integrity|floor|pandera) \|.*\| (\d+/\d+) \|$", done.stdout, re.M)}
-    assert set(rows) == {"integrity", "floor", "pandera"}, output
+            re.finditer(r"^\| (integrity|integrity-low-memory|floor|pandera) \|.*\| (\d+/\d+) \|$",
+                        done.stdout, re.M)}
+    assert set(rows) == {"integrity", "integrity-low-memory", "floor", "pandera"}, output
     # passed/failed counts match, and bench.py compared every verdict with the floor's.
-    assert rows["integrity"] == rows["floor"] == rows["pandera"], rows
+    assert rows["integrity"] == rows["integrity-low-memory"] == rows["floor"] == rows["pandera"], rows
     passed, failed = map(int, rows["integrity"].split("/"))
     assert passed > 0 and failed > 0
     assert "gx: skipped (--no-gx)" in done.stdout
-    assert "verdicts: all 3 engines agree" in done.stdout
+    assert "verdicts: all 4 engines agree" in done.stdout
     assert "VERDICT MISMATCH" not in done.stdout

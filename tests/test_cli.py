@@ -125,14 +125,15 @@ def test_unknown_result_format_is_a_usage_error(tmp_path: Path, data: Path) -> N
     assert "Traceback" not in run.stderr
 
 
-@pytest.mark.parametrize("engine", ["in-memory", "streaming"])
-def test_engine_option_gives_the_same_verdicts(tmp_path: Path, data: Path, engine: str) -> None:
+@pytest.mark.parametrize("engine", [["--engine", "in-memory"], ["--engine", "streaming"],
+                                    ["--low-memory"]])
+def test_engine_options_give_the_same_verdicts(tmp_path: Path, data: Path, engine: list[str]) -> None:
     s = suite(tmp_path, expect("expect_column_values_to_be_unique", column="rating"),
               expect("expect_column_median_to_be_between", column="rating", min_value=3,
                      max_value=4),
               expect("expect_column_values_to_be_between", column="rating", max_value=4))
-    out = tmp_path / f"{engine}.json"
-    run = integrity("validate", str(data), "--suite", str(s), "--engine", engine, "--json", str(out))
+    out = tmp_path / "result.json"
+    run = integrity("validate", str(data), "--suite", str(s), *engine, "--json", str(out))
     assert run.code == 1, run.stderr
     results = json.loads(out.read_text())["results"]
     assert [r["success"] for r in results] == [True, True, False]

@@ -10,6 +10,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
 from integrity.engine.polars_engine import plan_suite, polars_engine, validate_frame
 from integrity.suites import parse_suite
 
@@ -39,6 +40,38 @@ def test_streaming_and_in_memory_agree_on_every_result(tmp_path: Path) -> None:
     for a, b in zip(memory, streaming, strict=True):
         assert a.outcome == b.outcome and a.success == b.success, a.config.type
         assert _close(a.result, b.result), a.config.type
+
+
+def test_low_memory_runs_column_groups_and_gives_the_same_results(tmp_path: Path) -> None:
+    path = tmp_path / "feedback.parquet"
+    bench.generate(20_000, seed=5).write_parquet(path)
+    suite = parse_suite(bench.suite_dict())
+    fused = validate_frame(pl.scan_parquet(path), suite, result_format="COMPLETE")
+    low = validate_frame(pl.scan_parquet(path), suite, result_format="COMPLETE", low_memory=True)
+    assert fused.queries == 1 and low.queries > 5  # one query per group of columns
+    for a, b in zip(fused.results, low.results, strict=True):
+        assert a.success == b.success and _close(a.result, b.result), a.config.type
+
+
+def test_column_groups_never_share_a_column() -> None:
+    suite = parse_suite({"name": "t", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "b", "min_value": 0}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "c", "max_value": 1, "row_condition": 'col("b") > 0',
+                    "condition_parser": "great_expectations"}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "d", "max_value": 1}},
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+    ]})
+    frame = pl.LazyFrame({"a": [1], "b": [1.0], "c": [1], "d": [1], "s": ["x"]})
+    plan = plan_suite(frame, suite)
+    columns_of = metric_columns(plan.fused, plan.needs, plan.inputs)
+    groups = column_groups(columns_of)
+    read = [set().union(*(columns_of[a] for a in g)) for g in groups]
+    assert sorted(map(sorted, read)) == [["a"], ["b", "c"], ["d"]]  # the condition joins b and c
+    assert sorted(a for g in groups for a in g) == sorted(plan.fused)  # the row count is kept
+    steps = in_pairs(groups, columns_of, frame.collect_schema())
+    assert [len(step) for step in steps] in ([2, 1], [1, 2])
 
 
 def test_the_engine_follows_the_caller_then_polars_affinity_then_in_memory() -> None:
