@@ -83,3 +83,29 @@ def test_the_engine_follows_the_caller_then_polars_affinity_then_in_memory() -> 
                           ).engine == "streaming"
     with pytest.raises(ValueError, match="unknown polars engine 'fast'; use one of in-memory"):
         polars_engine("fast")
+
+
+@pytest.mark.parametrize("options", [{}, {"low_memory": True}, {"engine": "streaming"}])
+def test_a_metric_that_fails_while_computing_is_one_error_result(options: dict[str, Any]) -> None:
+    from integrity.checks import builtin_registry
+    from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation
+
+    registry = builtin_registry().copy()
+
+    @expectation("expect_column_sum_as_integers", family="column_aggregate",
+                 args=(Arg("column", (str,), required=True),), registry=registry)
+    def as_integers(spec: Spec) -> Check:  # a strict cast that fails on text, at collect time
+        total = pl.col(spec.kwargs["column"]).cast(pl.Int64, strict=True).sum()
+        return Check({"total": Metric(total)}, lambda m: Verdict(True, {"observed_value": m["total"]}))
+
+    frame = pl.DataFrame({"n": [1, 2, 2], "s": ["1", "x", "3"]})
+    suite = parse_suite({"name": "t", "expectations": [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "n"}},
+        {"type": "expect_column_sum_as_integers", "kwargs": {"column": "s"}},
+        {"type": "expect_column_max_to_be_between", "kwargs": {"column": "n", "max_value": 5}},
+    ]}, registry=registry)
+    result = validate_frame(frame, suite, registry=registry, **options)
+    outcomes = [r.outcome.value for r in result.results]
+    assert outcomes == ["failed", "error", "passed"]
+    assert result.results[0].result["unexpected_count"] == 2
+    assert "x" in result.results[1].exception_info["exception_message"]
