@@ -244,7 +244,7 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
 def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
              pending: BatchRecord, say: Progress) -> BatchOutcome:
     staged = _staged_path(project, dataset, pending.batch_id)
-    batch = Batch(_read_staged(staged), BatchInfo(**pending.info),
+    batch = Batch(_read_staged(staged, pending.batch_id), BatchInfo(**pending.info),
                   Watermark.from_dict(pending.watermark_after))
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
                     plan=plan_of(pending))
@@ -424,11 +424,55 @@ def _stage(project: Project, dataset: DatasetConfig, batch: Batch) -> Path:
     return final
 
 
-def _read_staged(path: Path) -> pl.DataFrame:
+def _read_staged(path: Path, batch_id: str = "") -> pl.DataFrame:
+    fix = (f"Restore the file, or give the batch up with `integrity batches fail {batch_id} "
+           "--steward NAME`: the watermark has not moved, so the next run pulls its rows again.")
     if not path.exists():
-        raise ConfigError(f"the pending batch's staged copy {path} is missing; it cannot be finished "
-                          "exactly once. Restore the file, or mark the batch failed in the store.")
-    return pl.read_ipc(path)
+        raise ConfigError(f"the pending batch's staged copy {path} is missing; it cannot be "
+                          f"finished exactly once. {fix}")
+    try:
+        return pl.read_ipc(path)
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise ConfigError(f"the pending batch's staged copy {path} cannot be read "
+                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}). {fix}"
+                          ) from None
+
+
+def fail_batch(project: Project, batch_id: str, *, steward: str, note: str | None) -> BatchRecord:
+    """Give up a pending batch whose staged copy is lost, and record who did and why.
+
+    Its rows come back with the next run: the watermark only moves when a batch completes. Sinks
+    are idempotent by batch id, so rows it had published before the loss are not published again
+    when the same rows are pulled again. A batch whose staged copy is intact is refused: the next
+    run finishes it."""
+    if not steward.strip():
+        raise ConfigError("name the steward who decides (--steward NAME); it goes into the audit trail")
+    with project.open_store() as store:
+        batch = store.batch(batch_id)
+        if batch is None:
+            raise ConfigError(f"no batch {batch_id!r} in the results store; `integrity batches "
+                              "list` shows them")
+        with store.lock(batch.dataset):
+            batch = store.batch(batch_id)
+            if batch is None or batch.status != "pending":
+                status = batch.status if batch else "gone"
+                raise ConfigError(f"batch {batch_id} is {status}, not pending; only a pending batch "
+                                  "can be given up")
+            staged = _staged_path(project, project.dataset(batch.dataset), batch_id)
+            try:
+                _read_staged(staged, batch_id)
+            except ConfigError:
+                pass
+            else:
+                raise ConfigError(f"batch {batch_id}'s staged copy {staged} is intact; "
+                                  f"`integrity run {batch.dataset}` finishes it exactly once")
+            store.complete_batch(batch_id, status="failed", published_rows=0, quarantined_rows=0,
+                                 result=None, watermark=None)
+            store.record_audit(batch.dataset, "batch_failed", batch_id, steward, note,
+                               {"staged_copy": str(staged)})
+            failed = store.batch(batch_id)
+    assert failed is not None
+    return failed
 
 
 def _held_entry(store: Store, entry_id: str) -> QuarantineRecord:

@@ -267,3 +267,40 @@ def test_release_to_a_sql_target_appends_once(tmp_path: Path) -> None:
         assert db.execute("SELECT count(*) FROM integrity_published_batches").fetchone()[0] == 2
     manifest = json.loads((Path(entry.path) / "manifest.json").read_text())
     assert manifest["status"] == "released"
+
+
+def test_a_pending_batch_whose_staged_copy_is_lost_is_given_up_then_pulled_again(
+        project: Project) -> None:
+    killed = run_cli(project, "feedback", env={FAILPOINT_ENV: "after_publish"})
+    assert killed.code == -signal.SIGKILL
+    root = ["--project", str(project.root)]
+    with Store.open(project.store_url) as store:
+        pending = store.pending_batch("feedback")
+    assert pending is not None
+    listing = cli("batches", "list", *root)
+    assert pending.batch_id in listing.stdout and "pending" in listing.stdout
+    clear_error(cli("batches", "fail", pending.batch_id, "--steward", "maria", *root),
+                "staged copy", "is intact", "integrity run feedback")  # nothing to give up yet
+
+    staged = project.root / "state" / "data" / "staging" / "feedback" / f"{pending.batch_id}.arrow"
+    staged.unlink()
+    clear_error(run_cli(project, "feedback"), "staged copy", "is missing",
+                f"integrity batches fail {pending.batch_id}")
+    given_up = cli("batches", "fail", pending.batch_id, "--steward", "maria", "--note", "disk lost",
+                   *root)
+    assert given_up.code == 0, given_up.stderr
+    assert "pulls its rows again" in given_up.stdout
+    clear_error(cli("batches", "fail", pending.batch_id, "--steward", "maria", *root),
+                "is failed, not pending")
+
+    # The watermark never moved: the next run pulls the same rows again, and the rows the lost
+    # batch had published before the crash are not published a second time.
+    again = run_cli(project, "feedback")
+    assert again.code == 1, again.stderr
+    assert published_ids(project.root) == [0, 1, 2, 4, 5, 6, 7, 8, 9]
+    assert quarantined_ids(project.root) == [3]
+    with Store.open(project.store_url) as store:
+        assert store.batch(pending.batch_id).status == "partial"  # type: ignore[union-attr]
+        assert store.watermark("feedback")["value"] == 9  # type: ignore[index]
+        (audit,) = [a for a in store.audit("feedback") if a.action == "batch_failed"]
+        assert audit.actor == "maria" and audit.note == "disk lost"

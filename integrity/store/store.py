@@ -145,13 +145,22 @@ class Store:
 
     def begin_batch(self, run_id: int, info: BatchInfo, watermark_before: dict[str, Any],
                     watermark_after: dict[str, Any]) -> None:
-        """Record a pulled batch as ``pending``. A batch id already recorded is kept as it is."""
+        """Record a pulled batch as ``pending``. A batch id already recorded is kept as it is,
+        except a ``failed`` one (a steward gave up on its lost staged copy): pulling the same rows
+        again makes it pending again, to be finished this time."""
         with self._write() as conn:
-            if conn.execute(sa.select(t.batches.c.status)
-                            .where(t.batches.c.batch_id == info.batch_id)).first() is not None:
-                return
             if conn.execute(sa.select(t.runs.c.id).where(t.runs.c.id == run_id)).first() is None:
                 raise StoreError(f"no run {run_id}: call start_run first")
+            known = conn.execute(sa.select(t.batches.c.status)
+                                 .where(t.batches.c.batch_id == info.batch_id)).first()
+            if known is not None:
+                if known.status == "failed":
+                    conn.execute(sa.update(t.batches).where(t.batches.c.batch_id == info.batch_id)
+                                 .values(status="pending", run_id=run_id, info=info.to_dict(),
+                                         row_count=info.row_count,
+                                         watermark_before=watermark_before,
+                                         watermark_after=watermark_after, completed_at=None))
+                return
             conn.execute(sa.insert(t.batches).values(
                 batch_id=info.batch_id, dataset=info.dataset, run_id=run_id, status="pending",
                 info=info.to_dict(), row_count=info.row_count, watermark_before=watermark_before,
