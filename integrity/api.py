@@ -52,7 +52,7 @@ def validate(
             ``POLARS_ENGINE_AFFINITY`` is followed when this is not given.
         low_memory: run the metrics by groups of columns, two groups at a time, instead of one
             fused query: each column is still read once, peak memory about halves, and it takes
-            about a quarter longer (5M rows: 549 MiB and 1.5 s against 1.1 GiB and 1.26 s).
+            about a fifth longer (5M rows: 549 MiB and 1.5 s against 1.1 GiB and 1.26 s).
 
     Returns:
         The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their

@@ -102,7 +102,7 @@ def validate(
         "--engine", help="polars engine: in-memory (default, fastest) or streaming.")] = None,
     low_memory: Annotated[bool, typer.Option(
         "--low-memory", help="Run the metrics by groups of columns, two at a time: about half the "
-                             "peak memory, about a quarter more time.")] = False,
+                             "peak memory, about a fifth more time.")] = False,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with _guard(data):

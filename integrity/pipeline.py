@@ -424,7 +424,7 @@ def _stage(project: Project, dataset: DatasetConfig, batch: Batch) -> Path:
     return final
 
 
-def _read_staged(path: Path, batch_id: str = "") -> pl.DataFrame:
+def _read_staged(path: Path, batch_id: str) -> pl.DataFrame:
     fix = (f"Restore the file, or give the batch up with `integrity batches fail {batch_id} "
            "--steward NAME`: the watermark has not moved, so the next run pulls its rows again.")
     if not path.exists():

@@ -21,6 +21,7 @@ from integrity.checks.families import (
     distinct_non_null,
     domain_count,
     in_domain,
+    in_domain_or_null,
     parse_datetime,
     percent,
 )
@@ -202,9 +203,7 @@ def unique_value_count_between(spec: Spec) -> Check:
 
 
 def _distinct(spec: Spec) -> pl.Expr:
-    column = pl.col(spec.kwargs["column"])
-    key = column if spec.domain is None else pl.when(spec.domain).then(column)
-    return distinct_non_null(key, spec.dtype(spec.kwargs["column"]))
+    return distinct_non_null(in_domain_or_null(spec), spec.dtype(spec.kwargs["column"]))
 
 
 @expectation(
@@ -214,8 +213,7 @@ def _distinct(spec: Spec) -> pl.Expr:
 )
 def proportion_of_unique_values_between(spec: Spec) -> Check:
     """Distinct non-null values divided by non-null values lies between min_value and max_value."""
-    column = pl.col(spec.kwargs["column"])
-    considered = (column if spec.domain is None else pl.when(spec.domain).then(column)).count()
+    considered = in_domain_or_null(spec).count()
     proportion = pl.when(considered > 0).then(_distinct(spec) / considered)
     return range_check(spec, proportion)
 

@@ -20,6 +20,7 @@ from integrity.checks.families import (
     bound_literal,
     column_map,
     in_domain,
+    in_domain_or_null,
     map_check,
     repeated,
     resolve_parameter,
@@ -184,9 +185,7 @@ def not_be_in_set(spec: Spec) -> Check:
 def be_unique(spec: Spec) -> Check:
     """No non-null value appears twice among the rows the row_condition selects."""
     dtype = column_dtype(spec)
-    column = pl.col(spec.kwargs["column"])
-    # Rows outside the domain become null so they cannot count as duplicates; nulls never repeat.
-    key = column if spec.domain is None else pl.when(spec.domain).then(column)
+    key = in_domain_or_null(spec)  # rows outside the domain cannot repeat; nulls never do
     guard = None if sorts_cheaply(dtype) else all_distinct(key, dtype)
     return column_map(spec, lambda _: repeated(key, dtype), unless=guard)
 

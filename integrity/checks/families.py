@@ -74,16 +74,17 @@ def map_check(
     mask = row_column(rows)
     bad = pl.col(mask[0])
 
-    def over_mask(expr: pl.Expr, none: Any = ()) -> Metric:
+    def over_mask(expr: pl.Expr, skipped: Any = None) -> Metric:
+        """A metric of the mask; under ``unless`` it is skipped, taking ``skipped`` (default [])."""
         if unless is None:
             return Metric(expr, inputs=(mask,))
-        return Metric(expr, inputs=(mask,), skip_when=unless, skipped=list(none))
+        return Metric(expr, inputs=(mask,), skip_when=unless,
+                      skipped=[] if skipped is None else skipped)
 
     metrics: dict[str, Metric] = {
         "element_count": Metric(domain_count(spec)),
         "missing_count": Metric(in_domain(spec, missing).sum().cast(pl.Int64)),
-        "unexpected_count": Metric(bad.sum().cast(pl.Int64), inputs=(mask,)) if unless is None
-        else Metric(bad.sum().cast(pl.Int64), inputs=(mask,), skip_when=unless, skipped=0),
+        "unexpected_count": over_mask(bad.sum().cast(pl.Int64), skipped=0),
     }
     limit = spec.partial_limit
     if fmt.at_least(ResultFormat.BASIC):
@@ -152,10 +153,13 @@ def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,
                      skip_missing=skip_missing, unless=unless)
 
 
-# Uniqueness. polars' is_duplicated builds a hash table of row indices (about 1 s per 5M rows);
-# counting distinct values is ten times cheaper, and sorting integers and finding equal neighbours
-# is four times cheaper. So a uniqueness check first asks whether every value is distinct (almost
-# always true on clean data) and marks the repeated rows only when it is not.
+# Uniqueness. polars' is_duplicated builds a hash table of row indices (about 1 s per 5M rows).
+# Sorting integers and finding equal neighbours is four times cheaper, so integers and temporals
+# are marked that way at once. Other types first count distinct hashes (ten times cheaper; almost
+# always all distinct on clean data) and mark the repeated rows only when that guard fails.
+
+_SEED = 0x5EED
+"""Seed of the 64-bit hashes that distinct counts and repeated rows compare."""
 
 
 def _hashable_only(dtype: pl.DataType) -> bool:
@@ -171,7 +175,7 @@ def distinct_non_null(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     share a hash with probability about n^2 / 2^65 (under 1e-7 for a million distinct values),
     which would undercount by one.
     """
-    counted = key.hash(seed=0x5EED) if _hashable_only(dtype) else key
+    counted = key.hash(seed=_SEED) if _hashable_only(dtype) else key
     return (counted.n_unique() - key.null_count().gt(0).cast(pl.UInt32)).cast(pl.Int64)
 
 
@@ -204,7 +208,7 @@ def repeated(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return key.is_in(twice).fill_null(False)
     if dtype.is_float():
         return key.is_duplicated() & key.is_not_null()
-    hashed = key.hash(seed=0x5EED)
+    hashed = key.hash(seed=_SEED)
     candidate = repeated(pl.when(key.is_not_null()).then(hashed), pl.UInt64())
     return candidate & pl.when(candidate).then(key).is_duplicated()
 
@@ -222,6 +226,13 @@ def aggregate_check(
         return Verdict(success, result)
 
     return Check(planned, evaluate)
+
+
+def in_domain_or_null(spec: Spec, column: str | None = None) -> pl.Expr:
+    """``column`` with the rows outside the row_condition's domain set to null (same length as the
+    batch), for metrics that must not mix those rows in (distinct counts, repeated values)."""
+    expr = pl.col(column or spec.kwargs["column"])
+    return expr if spec.domain is None else pl.when(spec.domain).then(expr)
 
 
 def column_values(spec: Spec, column: str | None = None) -> pl.Expr:

@@ -246,7 +246,7 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
 
     ``low_memory`` splits the fused query by the columns its metrics read and runs the parts two
     at a time (see :mod:`integrity.engine.column_groups`): each column is still read once, the
-    peak about halves, the time grows by about a third."""
+    peak about halves, the time grows by about a fifth."""
     started = time.perf_counter()
     run_on = polars_engine(engine) if engine else plan.engine
     values: dict[str, Any] = {}
