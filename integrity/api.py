@@ -19,7 +19,7 @@ import polars as pl
 
 from integrity.checks.base import Registry
 from integrity.connectors import files
-from integrity.engine.polars_engine import Plan, plan_suite, polars_engine, run_plan
+from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
 from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
 from integrity.suites import Suite, load_suite, parse_suite
 from integrity.types import Outcome, ResultFormat, ValidationResult
@@ -50,9 +50,10 @@ def validate(
         registry: the expectation types to use; defaults to the built-in catalogue.
         engine: the polars engine, "in-memory" (the default) or "streaming"; polars'
             ``POLARS_ENGINE_AFFINITY`` is followed when this is not given.
-        low_memory: run the metrics by groups of columns, two groups at a time, instead of one
-            fused query: each column is still read once, peak memory about halves, and it takes
-            about a fifth longer (5M rows: 549 MiB and 1.5 s against 1.1 GiB and 1.26 s).
+        low_memory: read the batch in row chunks instead of whole: the metrics that merge
+            (counts, sums, extremes, moments, value counts, unexpected lists) are computed chunk
+            by chunk, distinct counts, repeated values and the median out of core, and any other
+            metric over whole columns by groups, so peak memory stays flat as batches grow.
 
     Returns:
         The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
@@ -67,7 +68,8 @@ def validate(
     engine = _engine(engine)
     lf, source = _frame(data)
     try:
-        plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
+        plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
+                          chunk_rows=CHUNK_ROWS if low_memory else None)
         result = run_plan(lf, plan, the_suite.name, low_memory=low_memory)
     except IntegrityError:
         raise

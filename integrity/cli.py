@@ -101,8 +101,9 @@ def validate(
     engine: Annotated[str | None, typer.Option(
         "--engine", help="polars engine: in-memory (default, fastest) or streaming.")] = None,
     low_memory: Annotated[bool, typer.Option(
-        "--low-memory", help="Run the metrics by groups of columns, two at a time: about half the "
-                             "peak memory, about a fifth more time.")] = False,
+        "--low-memory", help="Read the batch in row chunks: peak memory stays flat as batches "
+                             "grow (5M rows: 375 MiB; 50M: 457 MiB), in about twice the time.")
+    ] = False,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with _guard(data):

@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Spec, expectation
+from integrity.checks.base import Arg, Check, Metric, Spec, expectation
 from integrity.checks.families import (
     aggregate_check,
     between,
@@ -25,6 +25,12 @@ from integrity.checks.families import (
     parse_datetime,
     percent,
 )
+from integrity.checks.out_of_core import (
+    distinct_out_of_core,
+    exact_keys,
+    median_out_of_core,
+)
+from integrity.checks.partials import extreme, mean_of, std_of, summed, total
 from integrity.errors import SuiteError
 from integrity.types import ResultFormat
 
@@ -93,7 +99,7 @@ def numeric_values(spec: Spec, what: str, *, temporal: bool = False) -> pl.Expr:
     )
 
 
-def with_counts(spec: Spec, metrics: dict[str, pl.Expr], judge: Judge) -> Check:
+def with_counts(spec: Spec, metrics: Mapping[str, pl.Expr | Metric], judge: Judge) -> Check:
     """An aggregate check that also reports element and missing counts from result_format SUMMARY on.
 
     GX's column aggregates add element_count, missing_count and missing_percent to detailed results.
@@ -103,8 +109,8 @@ def with_counts(spec: Spec, metrics: dict[str, pl.Expr], judge: Judge) -> Check:
     column = pl.col(spec.kwargs["column"])
     counted = {
         **metrics,
-        "element_count": domain_count(spec),
-        "missing_count": in_domain(spec, column.is_null()).sum().cast(pl.Int64),
+        "element_count": summed(domain_count(spec)),
+        "missing_count": summed(in_domain(spec, column.is_null()).sum().cast(pl.Int64)),
     }
 
     def judge_with_counts(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
@@ -120,7 +126,7 @@ def with_counts(spec: Spec, metrics: dict[str, pl.Expr], judge: Judge) -> Check:
     return aggregate_check(spec, counted, judge_with_counts)
 
 
-def range_check(spec: Spec, observed: pl.Expr, *, need_a_bound: bool = False) -> Check:
+def range_check(spec: Spec, observed: pl.Expr | Metric, *, need_a_bound: bool = False) -> Check:
     """Compare one aggregate with min_value/max_value (inclusive unless strict)."""
     check_range_args(spec, need_a_bound=need_a_bound)
     kwargs = spec.kwargs
@@ -142,27 +148,27 @@ def range_check(spec: Spec, observed: pl.Expr, *, need_a_bound: bool = False) ->
 @expectation("expect_column_max_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def max_between(spec: Spec) -> Check:
     """The column's largest value lies between min_value and max_value."""
-    return range_check(spec, column_values(spec).max(), need_a_bound=True)
+    return range_check(spec, extreme(column_values(spec).max(), "max"), need_a_bound=True)
 
 
 @expectation("expect_column_min_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def min_between(spec: Spec) -> Check:
     """The column's smallest value lies between min_value and max_value."""
-    return range_check(spec, column_values(spec).min(), need_a_bound=True)
+    return range_check(spec, extreme(column_values(spec).min(), "min"), need_a_bound=True)
 
 
 @expectation("expect_column_sum_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def sum_between(spec: Spec) -> Check:
     """The column's total lies between min_value and max_value (an empty column has none)."""
     values = numeric_values(spec, "sum")
-    total = pl.when(values.count() > 0).then(values.sum())
-    return range_check(spec, total, need_a_bound=True)
+    return range_check(spec, total(values, pl.when(values.count() > 0).then(values.sum())),
+                       need_a_bound=True)
 
 
 @expectation("expect_column_mean_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def mean_between(spec: Spec) -> Check:
     """The column's mean lies between min_value and max_value."""
-    return range_check(spec, numeric_values(spec, "mean").mean())
+    return range_check(spec, mean_of(numeric_values(spec, "mean")))
 
 
 @expectation("expect_column_median_to_be_between", family="column_aggregate", args=RANGE_ARGS)
@@ -170,8 +176,11 @@ def median_between(spec: Spec) -> Check:
     """The column's median (midpoint of the two middle values) lies between min_value and max_value."""
     values = numeric_values(spec, "median", temporal=True)
     dtype = spec.dtype(spec.kwargs["column"])
-    if spec.engine != "in-memory" or not (dtype.is_integer() or dtype.is_float()
-                                          or dtype == pl.Boolean):
+    if not (dtype.is_integer() or dtype.is_float() or dtype == pl.Boolean):
+        return range_check(spec, values.median())
+    if spec.chunk_rows:
+        return range_check(spec, median_out_of_core(values.cast(pl.Float64), spec.chunk_rows))
+    if spec.engine != "in-memory":
         return range_check(spec, values.median())
     return range_check(spec, middle_of(values.cast(pl.Float64)))
 
@@ -191,7 +200,7 @@ def middle_of(values: pl.Expr) -> pl.Expr:
 @expectation("expect_column_stdev_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def stdev_between(spec: Spec) -> Check:
     """The column's sample standard deviation lies between min_value and max_value."""
-    return range_check(spec, numeric_values(spec, "standard deviation").std(ddof=1))
+    return range_check(spec, std_of(numeric_values(spec, "standard deviation"), ddof=1))
 
 
 @expectation(
@@ -199,6 +208,11 @@ def stdev_between(spec: Spec) -> Check:
 )
 def unique_value_count_between(spec: Spec) -> Check:
     """The number of distinct non-null values lies between min_value and max_value."""
+    if spec.chunk_rows and exact_keys(spec.dtype(spec.kwargs["column"])):
+        counted = distinct_out_of_core(in_domain_or_null(spec), spec.dtype(spec.kwargs["column"]),
+                                       spec.chunk_rows,
+                                       lambda distinct, _: distinct)
+        return range_check(spec, counted)
     return range_check(spec, _distinct(spec))
 
 
@@ -213,6 +227,11 @@ def _distinct(spec: Spec) -> pl.Expr:
 )
 def proportion_of_unique_values_between(spec: Spec) -> Check:
     """Distinct non-null values divided by non-null values lies between min_value and max_value."""
+    if spec.chunk_rows and exact_keys(spec.dtype(spec.kwargs["column"])):
+        share = distinct_out_of_core(in_domain_or_null(spec), spec.dtype(spec.kwargs["column"]),
+                                     spec.chunk_rows,
+                                     lambda distinct, n: distinct / n if n else None)
+        return range_check(spec, share)
     considered = in_domain_or_null(spec).count()
     proportion = pl.when(considered > 0).then(_distinct(spec) / considered)
     return range_check(spec, proportion)

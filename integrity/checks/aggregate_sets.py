@@ -9,11 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import polars as pl
-
 from integrity.checks.aggregate import COLUMN, CONDITION
-from integrity.checks.base import Arg, Check, Spec, expectation
+from integrity.checks.base import Arg, Check, Metric, Spec, expectation
 from integrity.checks.families import aggregate_check, column_values, literal_for
+from integrity.checks.partials import value_counts_of
 from integrity.errors import SuiteError
 
 #: Name of the count field in value-count structs (unlikely to collide with a column's name).
@@ -22,9 +21,9 @@ COUNT = "__integrity_count"
 VALUE_SET = Arg("value_set", (list, set, tuple))
 
 
-def value_counts(spec: Spec) -> pl.Expr:
+def value_counts(spec: Spec) -> Metric:
     """Counts of the column's distinct non-null values in the domain, as one list of structs."""
-    return column_values(spec).value_counts(name=COUNT).implode()
+    return value_counts_of(column_values(spec).value_counts(name=COUNT).implode(), COUNT)
 
 
 def counts_of(rows: list[dict[str, Any]] | None) -> list[tuple[Any, int]]:

@@ -37,6 +37,18 @@ class Arg:
 
 
 @dataclass(frozen=True)
+class Partial:
+    """How a metric is computed over row chunks, for batches larger than memory.
+
+    ``parts`` are aggregate expressions evaluated on each chunk of rows (one value each);
+    ``merge`` receives, in row order, each chunk's first row position and its part values, and
+    returns the metric's value (equal to computing ``Metric.expr`` over the whole batch)."""
+
+    parts: tuple[pl.Expr, ...]
+    merge: Callable[[list[tuple[int, tuple[Any, ...]]]], Any]
+
+
+@dataclass(frozen=True)
 class Metric:
     """One value computed over the batch.
 
@@ -58,6 +70,9 @@ class Metric:
     takes ``skipped`` without being computed; otherwise it is computed in one follow-up query
     together with every other metric whose guard did not hold."""
     skipped: Any = None
+    partial: Partial | None = None
+    """The chunk-by-chunk form of ``expr`` (see :class:`Partial`); None when the metric needs the
+    whole batch at once (a mask that compares rows with each other, a quantile)."""
 
     def identity(self) -> str:
         if self.key is not None:
@@ -108,6 +123,11 @@ class Spec:
     engine: str = "in-memory"
     """The polars engine the plan will run on, for builders whose fastest formulation differs
     between engines (a selection-based median is linear in memory but crawls when streamed)."""
+    chunk_rows: int | None = None
+    """Set when the plan runs in row chunks (low-memory): builders then prefer metrics with a
+    :class:`Partial` form, and out-of-core passes over ``source`` for the rest."""
+    source: pl.LazyFrame | None = None
+    """The batch itself, when ``chunk_rows`` is set, for out-of-core passes a mask depends on."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)

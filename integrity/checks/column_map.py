@@ -26,6 +26,7 @@ from integrity.checks.families import (
     resolve_parameter,
     sorts_cheaply,
 )
+from integrity.checks.out_of_core import repeats_in_chunks
 from integrity.errors import SuiteError
 
 NUMBER = (int, float, dict)
@@ -186,8 +187,11 @@ def be_unique(spec: Spec) -> Check:
     """No non-null value appears twice among the rows the row_condition selects."""
     dtype = column_dtype(spec)
     key = in_domain_or_null(spec)  # rows outside the domain cannot repeat; nulls never do
+    chunked = repeats_in_chunks(spec, key, dtype)
+    if chunked is not None:
+        return column_map(spec, lambda _: chunked)
     guard = None if sorts_cheaply(dtype) else all_distinct(key, dtype)
-    return column_map(spec, lambda _: repeated(key, dtype), unless=guard)
+    return column_map(spec, lambda _: repeated(key, dtype), unless=guard, row_local=False)
 
 
 def _length_of(spec: Spec) -> Callable[[pl.Expr], pl.Expr]:
@@ -257,7 +261,7 @@ def z_scores_less_than(spec: Spec) -> Check:
         score = z.abs() if double_sided else z
         return ~(score < pl.lit(threshold))
 
-    return column_map(spec, unexpected)
+    return column_map(spec, unexpected, row_local=False)  # the column's mean and deviation
 
 
 MONOTONIC = (COLUMN, Arg("strictly", (bool,), default=False),
@@ -279,7 +283,7 @@ def _monotonic(spec: Spec, decreasing: bool) -> Check:
             return (values >= previous) if strictly else (values > previous)
         return (values <= previous) if strictly else (values < previous)
 
-    return column_map(spec, unexpected)
+    return column_map(spec, unexpected, row_local=False)  # each row against the previous one
 
 
 @expectation("expect_column_values_to_be_increasing", family="column_map", args=MONOTONIC)

@@ -14,7 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Check, Metric, Spec, Verdict
+from integrity.checks.base import Check, Metric, Partial, Spec, Verdict
+from integrity.checks.partials import Chunks, add_up, concatenated, summed
 from integrity.errors import SuiteError
 from integrity.types import ResultFormat
 
@@ -52,6 +53,7 @@ def map_check(
     skip_missing: bool = True,
     value_of: Callable[[Any], Any] | None = None,
     unless: pl.Expr | None = None,
+    row_local: bool = True,
 ) -> Check:
     """Build a row-wise check.
 
@@ -65,6 +67,9 @@ def map_check(
         value_of: converts each reported value (e.g. struct dicts to tuples).
         unless: an aggregate boolean that, when True, proves no row is unexpected; the engine then
             skips the mask and the metrics that read it (see :attr:`Metric.skip_when`).
+        row_local: each row's verdict depends on that row alone, so the metrics can be computed
+            chunk by chunk; False when ``unexpected`` compares rows with each other (repeats,
+            the previous row, the column's mean).
     """
     considered_rows = in_domain(spec, ~missing) if skip_missing else in_domain(spec, pl.lit(True))
     rows = considered_rows & unexpected.fill_null(False)
@@ -74,29 +79,40 @@ def map_check(
     mask = row_column(rows)
     bad = pl.col(mask[0])
 
-    def over_mask(expr: pl.Expr, skipped: Any = None) -> Metric:
-        """A metric of the mask; under ``unless`` it is skipped, taking ``skipped`` (default [])."""
+    local = row_local and unless is None
+
+    def over_mask(expr: pl.Expr, skipped: Any = None, merge: Callable[[Chunks], Any] | None = None,
+                  ) -> Metric:
+        """A metric of the mask; under ``unless`` it is skipped, taking ``skipped`` (default []).
+        With ``merge`` and a row-local mask it also has its chunk form (see :mod:`partials`)."""
+        partial = Partial((expr,), merge) if merge is not None and local else None
         if unless is None:
-            return Metric(expr, inputs=(mask,))
+            return Metric(expr, inputs=(mask,), partial=partial)
         return Metric(expr, inputs=(mask,), skip_when=unless,
                       skipped=[] if skipped is None else skipped)
 
+    def listing(expr: pl.Expr, limit: int | None, positions: bool = False) -> Metric:
+        return over_mask(expr, merge=concatenated(limit, positions))
+
     metrics: dict[str, Metric] = {
-        "element_count": Metric(domain_count(spec)),
-        "missing_count": Metric(in_domain(spec, missing).sum().cast(pl.Int64)),
-        "unexpected_count": over_mask(bad.sum().cast(pl.Int64), skipped=0),
+        "element_count": summed(domain_count(spec)),
+        "missing_count": summed(in_domain(spec, missing).sum().cast(pl.Int64)),
+        "unexpected_count": over_mask(bad.sum().cast(pl.Int64), skipped=0, merge=add_up),
     }
     limit = spec.partial_limit
     if fmt.at_least(ResultFormat.BASIC):
-        metrics["partial_unexpected_list"] = over_mask(shown.filter(bad).head(limit).implode())
+        metrics["partial_unexpected_list"] = listing(shown.filter(bad).head(limit).implode(), limit)
     if fmt.at_least(ResultFormat.SUMMARY):
-        metrics["partial_unexpected_index_list"] = over_mask(ROW_POSITION.filter(bad).head(limit).implode())
+        metrics["partial_unexpected_index_list"] = listing(
+            ROW_POSITION.filter(bad).head(limit).implode(), limit, positions=True)
+        # Top counts do not merge from chunks' top counts: this one needs the whole mask.
         metrics["unexpected_values_for_counts"] = over_mask(
             shown.filter(bad).value_counts(sort=True, name="count").head(limit).implode()
         )
     if fmt.at_least(ResultFormat.COMPLETE):
-        metrics["unexpected_list"] = over_mask(shown.filter(bad).implode())
-        metrics["unexpected_index_list"] = over_mask(ROW_POSITION.filter(bad).implode())
+        metrics["unexpected_list"] = listing(shown.filter(bad).implode(), None)
+        metrics["unexpected_index_list"] = listing(ROW_POSITION.filter(bad).implode(), None,
+                                                   positions=True)
 
     mostly = spec.kwargs.get("mostly")
     convert = value_of or (lambda v: v)
@@ -146,11 +162,12 @@ def _value_of_count(row: Mapping[str, Any]) -> Any:
 
 
 def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,
-               skip_missing: bool = True, unless: pl.Expr | None = None) -> Check:
+               skip_missing: bool = True, unless: pl.Expr | None = None,
+               row_local: bool = True) -> Check:
     """A single-column map check: ``unexpected(col)`` is True for a bad non-null value."""
     column = pl.col(spec.kwargs["column"])
     return map_check(spec, column, unexpected(column), missing=column.is_null(),
-                     skip_missing=skip_missing, unless=unless)
+                     skip_missing=skip_missing, unless=unless, row_local=row_local)
 
 
 # Uniqueness. polars' is_duplicated builds a hash table of row indices (about 1 s per 5M rows).

@@ -26,6 +26,7 @@ from integrity.checks.families import (
     rows_to_ignore,
     string_list,
 )
+from integrity.checks.out_of_core import repeats_in_chunks
 
 COLUMNS = ("column_list",)
 ARGS = (
@@ -44,11 +45,13 @@ ARGS = (
 _COUNTS_ERROR = "partial_unexpected_counts requested, but requires a hashable type"
 
 
-def multicolumn_check(spec: Spec, unexpected: pl.Expr, unless: pl.Expr | None = None) -> Check:
+def multicolumn_check(spec: Spec, unexpected: pl.Expr, unless: pl.Expr | None = None,
+                      row_local: bool = True) -> Check:
     """A multicolumn map check: ``unexpected`` is True for a bad row among those considered."""
     columns = list(spec.kwargs["column_list"])
     ignored = rows_to_ignore(columns, spec.get("ignore_row_if", "all_values_are_missing"))
-    base = map_check(spec, columns, unexpected, missing=ignored, unless=unless)
+    base = map_check(spec, columns, unexpected, missing=ignored, unless=unless,
+                     row_local=row_local)
     metrics = {k: v for k, v in base.metrics.items() if k != "unexpected_values_for_counts"}
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:
@@ -86,8 +89,11 @@ def compound_unique(spec: Spec) -> Check:
         # Without a domain no mask is needed: a row ignored for its nulls can never equal a
         # considered row (all-null vs not all-null; some null vs none null).
         key = pl.when(_considered(spec)).then(key)
+    chunked = repeats_in_chunks(spec, key, pl.UInt64())
+    if chunked is not None:
+        return multicolumn_check(spec, chunked)
     return multicolumn_check(spec, repeated(key, pl.UInt64()),
-                             unless=all_distinct(key, pl.UInt64()))
+                             unless=all_distinct(key, pl.UInt64()), row_local=False)
 
 
 @expectation(

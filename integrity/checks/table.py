@@ -20,6 +20,7 @@ from integrity.checks.families import (
     gx_integer,
     resolve_parameter,
 )
+from integrity.checks.partials import summed
 
 CONDITION = (Arg("row_condition", (str,)), Arg("condition_parser", (str,)))
 Validator = Callable[[Any], str | None]
@@ -85,7 +86,7 @@ def row_count_between(spec: Spec) -> Check:
     lo, hi = _bounds(spec, ROW_BOUND, "Minimum Threshold cannot be larger than Maximum Threshold")
     return aggregate_check(
         spec,
-        {"observed_value": domain_count(spec)},
+        {"observed_value": summed(domain_count(spec))},
         lambda m: (between(m["observed_value"], lo, hi), {"observed_value": m["observed_value"]}),
     )
 
@@ -101,7 +102,7 @@ def row_count_equal(spec: Spec) -> Check:
     value = _resolved(spec, "value", gx_integer)
     return aggregate_check(
         spec,
-        {"observed_value": domain_count(spec)},
+        {"observed_value": summed(domain_count(spec))},
         lambda m: (m["observed_value"] == value, {"observed_value": m["observed_value"]}),
     )
 
@@ -130,7 +131,7 @@ def row_count_equal_other_table(spec: Spec) -> Check:
         return int(other.select(pl.len()).collect().item())
 
     metrics = {
-        "self": Metric(domain_count(spec)),
+        "self": summed(domain_count(spec)),
         "other": Metric(
             run=count_other,
             reason=f"counts the rows of table {name!r}",

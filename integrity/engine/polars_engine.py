@@ -8,6 +8,9 @@ A costly metric may be *guarded*: a cheap aggregate in the fused query proves it
 one follow-up query shared by every such metric.
 If the fused query fails, each expectation is retried on its own so that one broken expectation
 becomes one error result instead of sinking the suite.
+A low-memory plan (``chunk_rows``) reads the batch in row chunks instead: each fused metric with a
+chunk form (:class:`~integrity.checks.base.Partial`) is computed per chunk and merged, so the peak
+stays flat as batches grow.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ from typing import Any, Literal
 import polars as pl
 
 from integrity.checks import builtin_registry
-from integrity.checks.base import Check, ExpectationDef, Metric, Registry, Spec
+from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec
 from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
+from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
 from integrity.suites import Suite
@@ -65,6 +69,16 @@ class Plan:
     guarded: dict[str, tuple[pl.Expr, str, Any]] = field(default_factory=dict)
     """Guarded metric alias -> (its expression, the alias of its guard in the fused query, the
     value it takes when the guard holds)."""
+    chunk_rows: int | None = None
+    """Set for a low-memory plan: the fused metrics with a chunk form run over row chunks of
+    this many rows (the others by groups of columns; see :func:`run_plan`)."""
+    partials: dict[str, Partial] = field(default_factory=dict)
+    """Fused metric alias -> its chunk form, where it has one."""
+
+    @property
+    def in_chunks(self) -> list[str]:
+        """The fused metrics a low-memory run computes chunk by chunk."""
+        return [a for a in self.fused if a in self.partials] if self.chunk_rows else []
 
     def frame(self, lf: pl.LazyFrame, aliases: Iterable[str] | None = None) -> pl.LazyFrame:
         """``lf`` with the helper columns that the given metrics (default: the fused ones) read.
@@ -91,7 +105,9 @@ class Plan:
     @property
     def queries(self) -> int:
         """Queries the plan needs at most (the guarded follow-up counts when there is one)."""
-        return (1 if self.fused else 0) + (1 if self.guarded else 0) + len(self.passes)
+        whole = len(self.fused) > len(self.in_chunks)
+        return (int(bool(self.in_chunks)) + int(whole) + (1 if self.guarded else 0)
+                + len(self.passes))
 
     def describe(self) -> str:
         lines = [
@@ -100,9 +116,17 @@ class Plan:
             f"{self.queries} quer{'y' if self.queries == 1 else 'ies'} over the batch:",
         ]
         n = 0
-        if self.fused:
+        chunked = self.in_chunks
+        if chunked:
             n += 1
-            lines.append(f"  query {n}: one fused select computing {len(self.fused)} metrics")
+            lines.append(f"  query {n}: one pass in row chunks of {self.chunk_rows:,} computing "
+                         f"{len(chunked)} metrics")
+        if len(self.fused) > len(chunked):
+            n += 1
+            whole = len(self.fused) - len(chunked)
+            how = ("by groups of columns, " if chunked else "") + "over whole columns"
+            lines.append(f"  query {n}: one fused select computing {whole} metrics"
+                         + (f" ({how})" if self.chunk_rows else ""))
         if self.guarded:
             n += 1
             lines.append(f"  query {n} (only if a guard fails): up to {len(self.guarded)} guarded "
@@ -124,10 +148,14 @@ def plan_suite(
     registry: Registry | None = None,
     tables: Mapping[str, pl.LazyFrame] | None = None,
     engine: str | None = None,
+    chunk_rows: int | None = None,
 ) -> Plan:
     """Build the plan: checks, the fused metric expressions, and the separate passes.
 
-    ``engine`` is the polars engine it will run on (default: see :func:`polars_engine`)."""
+    ``engine`` is the polars engine it will run on (default: see :func:`polars_engine`).
+    ``chunk_rows`` plans for a low-memory run in row chunks of that many rows: builders then
+    prefer metrics that merge chunk by chunk, and out-of-core passes for distinct counts,
+    repeated values and the median (which may read the batch once while planning)."""
     registry = registry if registry is not None else builtin_registry()
     engine = polars_engine(engine)
     schema = lf.collect_schema()
@@ -137,6 +165,7 @@ def plan_suite(
     inputs: dict[str, pl.Expr] = {}
     needs: dict[str, tuple[str, ...]] = {}
     guarded: dict[str, tuple[pl.Expr, str, Any]] = {}
+    partials: dict[str, Partial] = {}
     by_identity: dict[str, str] = {}
 
     def alias_of(metric: Metric) -> str:
@@ -156,6 +185,8 @@ def plan_suite(
             guarded[alias] = (metric.expr.alias(alias), guard, metric.skipped)
         else:
             fused[alias] = metric.expr.alias(alias)
+            if metric.partial is not None:
+                partials[alias] = metric.partial
         return alias
 
     requested = 0
@@ -168,7 +199,7 @@ def plan_suite(
         try:
             definition = registry.get(config.type)
             item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
-                                engine)
+                                engine, chunk_rows, lf)
         except IntegrityError as exc:
             if explicit is not True:
                 raise
@@ -177,12 +208,14 @@ def plan_suite(
         for local, metric in item.check.metrics.items():
             requested += 1
             item.aliases[local] = alias_of(metric)
-    return Plan(planned, fused, passes, requested, inputs, needs, engine, guarded)
+    return Plan(planned, fused, passes, requested, inputs, needs, engine, guarded, chunk_rows,
+                partials)
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
            fmt: ResultFormat, path: str | None, index: int,
-           tables: Mapping[str, pl.LazyFrame], engine: str) -> Check:
+           tables: Mapping[str, pl.LazyFrame], engine: str, chunk_rows: int | None,
+           source: pl.LazyFrame) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
@@ -212,11 +245,17 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
     try:
         # GX suite parameters ({"$PARAMETER": "now() - timedelta(days=1)"}) are evaluated once here.
         kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
-        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables, engine=engine)
+        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables, engine=engine,
+                    chunk_rows=chunk_rows, source=source if chunk_rows else None)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None
 
+
+#: Rows per chunk of a low-memory run: about 55 MiB of a ten-column feedback batch, large enough
+#: that the per-chunk query costs little beside the work, small enough that the chunk pass
+#: peaks near 400 MiB whatever the batch's size (5M rows: 364 MiB; 50M: 424 MiB).
+CHUNK_ROWS = 500_000
 
 EngineName = Literal["in-memory", "streaming", "gpu", "auto"]
 ENGINES: tuple[EngineName, ...] = ("in-memory", "streaming", "gpu", "auto")
@@ -244,20 +283,27 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
              engine: str | None = None, low_memory: bool = False) -> ValidationResult:
     """Compute the plan's metrics (one fused query, plus any own passes) and judge every expectation.
 
-    ``low_memory`` splits the fused query by the columns its metrics read and runs the parts two
-    at a time (see :mod:`integrity.engine.column_groups`): each column is still read once, the
-    peak about halves, the time grows by about a fifth."""
+    A plan built with ``chunk_rows`` (low-memory) computes the metrics that have a chunk form in
+    one pass over row chunks, its out-of-core passes two at a time, and any other fused metric by
+    groups of columns. ``low_memory`` on a plan built without it only runs the fused query by
+    groups of columns that read disjoint columns, two groups at a time (see
+    :mod:`integrity.engine.column_groups`): each column is still read once."""
     started = time.perf_counter()
     run_on = polars_engine(engine) if engine else plan.engine
     values: dict[str, Any] = {}
     failed: dict[str, BaseException] = {}
     queries = 0
-    if plan.fused and low_memory:
-        columns_of = metric_columns(plan.fused, plan.needs, plan.inputs)
+    chunked = plan.in_chunks
+    if chunked:
+        queries += 1
+        _run_in_chunks(lf, plan, chunked, values, failed)
+    whole = {a: e for a, e in plan.fused.items() if a not in set(chunked)}
+    if whole and (low_memory or plan.chunk_rows):
+        columns_of = metric_columns(whole, plan.needs, plan.inputs)
         for step in in_pairs(column_groups(columns_of), columns_of, lf.collect_schema()):
             queries += len(step)
             _select_together(lf, plan, step, values, failed, run_on)
-    elif plan.fused:
+    elif whole:
         queries += 1
         _select(lf, plan, plan.fused, values, failed, run_on)
     follow_up: dict[str, pl.Expr] = {}
@@ -271,17 +317,86 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
     if follow_up:
         queries += 1
         _select(lf, plan, follow_up, values, failed, run_on)
-    for alias, metric in plan.passes.items():
-        queries += 1
+    queries += len(plan.passes)
+    _run_passes(lf, plan, values, failed)
+    results = [_judge(item, values, failed) for item in plan.expectations]
+    elapsed = time.perf_counter() - started
+    return ValidationResult(suite_name, tuple(results), queries=queries,
+                            meta={"validation_seconds": round(elapsed, 6)})
+
+
+def _run_passes(lf: pl.LazyFrame, plan: Plan, values: dict[str, Any],
+                failed: dict[str, BaseException]) -> None:
+    """The metrics that need their own pass. A low-memory plan runs two at a time: each reads
+    one or two columns chunk by chunk and leaves a core idle while it sorts or spills."""
+
+    def run(alias: str) -> None:
+        metric = plan.passes[alias]
         try:
             assert metric.run is not None
             values[alias] = metric.run(lf)
         except (Exception, pl.exceptions.PanicException) as exc:
             failed[alias] = exc
-    results = [_judge(item, values, failed) for item in plan.expectations]
-    elapsed = time.perf_counter() - started
-    return ValidationResult(suite_name, tuple(results), queries=queries,
-                            meta={"validation_seconds": round(elapsed, 6)})
+
+    if plan.chunk_rows and len(plan.passes) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="integrity-pass") as pool:
+            list(pool.map(run, plan.passes))
+    else:
+        for alias in plan.passes:
+            run(alias)
+
+
+def _run_in_chunks(lf: pl.LazyFrame, plan: Plan, aliases: list[str], values: dict[str, Any],
+                   failed: dict[str, BaseException]) -> None:
+    """The metrics ``aliases`` chunk by chunk: each chunk of rows (only the columns they need,
+    see :func:`row_chunks`) is one in-memory query of every metric's parts; the parts are then
+    merged (see :class:`Partial`). A metric failing on a chunk is isolated."""
+    columns_of = metric_columns({a: plan.fused[a] for a in aliases}, plan.needs, plan.inputs)
+    schema = lf.collect_schema()
+    names = [n for n in schema.names() if any(n in c for c in columns_of.values())]
+    live = list(aliases)
+    gathered: dict[str, list[tuple[int, tuple[Any, ...]]]] = {a: [] for a in aliases}
+
+    def parts(alias: str) -> list[pl.Expr]:
+        return [p.alias(f"{alias}_{i}") for i, p in enumerate(plan.partials[alias].parts)]
+
+    def compute(chunk: pl.DataFrame, offset: int) -> None:
+        frame = plan.frame(chunk.lazy(), live)
+        try:
+            row = frame.select([p for a in live for p in parts(a)]).collect(engine="in-memory")
+            computed = row.row(0, named=True)
+        except (Exception, pl.exceptions.PanicException):
+            computed = {}
+            for alias in list(live):
+                try:
+                    one = plan.frame(chunk.lazy(), [alias]).select(parts(alias)).collect(
+                        engine="in-memory")
+                    computed.update(one.row(0, named=True))
+                except (Exception, pl.exceptions.PanicException) as exc:
+                    failed[alias] = exc
+                    live.remove(alias)
+        for alias in live:
+            count = len(plan.partials[alias].parts)
+            gathered[alias].append((offset, tuple(computed[f"{alias}_{i}"] for i in range(count))))
+
+    offset = 0
+    try:
+        assert plan.chunk_rows is not None
+        for chunk in row_chunks(lf, names, plan.chunk_rows):
+            if live:
+                compute(chunk, offset)  # an empty batch is one empty chunk
+            offset += chunk.height
+    except (Exception, pl.exceptions.PanicException) as exc:  # the batch itself failed to read
+        for alias in live:
+            failed[alias] = exc
+        return
+    for alias in live:
+        try:
+            values[alias] = plan.partials[alias].merge(gathered[alias])
+        except (Exception, pl.exceptions.PanicException) as exc:
+            failed[alias] = exc
 
 
 def _select_together(lf: pl.LazyFrame, plan: Plan, groups: list[list[str]], values: dict[str, Any],
@@ -350,16 +465,18 @@ def validate_frame(
     tables: Mapping[str, pl.LazyFrame] | None = None,
     engine: str | None = None,
     low_memory: bool = False,
+    chunk_rows: int | None = None,
 ) -> ValidationResult:
     """Validate a polars frame against a suite in one fused pass.
 
     ``tables`` names other tables that expectations such as
     expect_table_row_count_to_equal_other_table compare against. ``engine`` is the polars
     engine ("in-memory", "streaming"; default: see :func:`polars_engine`). ``low_memory``: see
-    :func:`run_plan`.
+    :func:`run_plan`; it runs in row chunks of ``chunk_rows`` (default :data:`CHUNK_ROWS`).
     """
     lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
     plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
-                      registry=registry, tables=tables, engine=engine)
+                      registry=registry, tables=tables, engine=engine,
+                      chunk_rows=chunk_rows or (CHUNK_ROWS if low_memory else None))
     return run_plan(lazy, plan, suite.name, low_memory=low_memory)
 
