@@ -601,10 +601,12 @@ def _bench(args: argparse.Namespace, workdir: Path) -> int:
     path = workdir / f"feedback-{args.rows}-{args.seed}.parquet"
     # Generated in a child so that this parent stays small (see own_peak_mib); a file left in
     # --workdir by an earlier run with the same rows and seed is reused.
-    if not path.exists():
+    reused = path.exists()
+    if not reused:
         subprocess.run([sys.executable, str(Path(__file__).resolve()), "--rows", str(args.rows),
                         "--seed", str(args.seed), "--generate-to", str(path)], check=True)
-    print(f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s: {path} "
+    action = "reused" if reused else "generated"
+    print(f"{action} {args.rows:,} rows in {time.perf_counter() - started:.1f} s: {path} "
           f"({path.stat().st_size / 2**20:.0f} MiB), {len(cases())} expectations, "
           f"{os.cpu_count()} CPUs, polars {pl.__version__}", flush=True)
 
