@@ -112,8 +112,3 @@ def concatenated(limit: int | None, positions: bool = False) -> Callable[[Chunks
         return gathered
 
     return merge
-
-
-def merged(expr: pl.Expr, merge: Callable[[Chunks], Any], *parts: pl.Expr) -> Metric:
-    """Any other metric with a chunk form: ``parts`` per chunk (default ``expr``), then ``merge``."""
-    return Metric(expr, partial=Partial(parts or (expr,), merge))
