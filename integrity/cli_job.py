@@ -24,6 +24,8 @@ quarantine_app = typer.Typer(help="Review quarantined rows: list, show, release 
 app.add_typer(quarantine_app, name="quarantine")
 
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds integrity.yaml).")]
+StewardOpt = Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", "-m")]
 
 
 @app.command()
@@ -205,8 +207,8 @@ def _decide(entry_id: str, decision: str, steward: str, note: str | None, projec
 @quarantine_app.command("release")
 def quarantine_release(
     entry_id: Annotated[str, typer.Argument()],
-    steward: Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")],
-    note: Annotated[str | None, typer.Option("--note", "-m")] = None,
+    steward: StewardOpt,
+    note: NoteOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """Publish an entry's rows through the dataset's target, exactly once."""
@@ -216,8 +218,8 @@ def quarantine_release(
 @quarantine_app.command("reject")
 def quarantine_reject(
     entry_id: Annotated[str, typer.Argument()],
-    steward: Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")],
-    note: Annotated[str | None, typer.Option("--note", "-m")] = None,
+    steward: StewardOpt,
+    note: NoteOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """Keep an entry out for good (its rows stay on disk, marked rejected)."""
@@ -260,8 +262,8 @@ def batches_list(
 @batches_app.command("fail")
 def batches_fail(
     batch_id: Annotated[str, typer.Argument()],
-    steward: Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")],
-    note: Annotated[str | None, typer.Option("--note", "-m")] = None,
+    steward: StewardOpt,
+    note: NoteOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """Give up a pending batch whose staged copy is lost; the next run pulls its rows again."""

@@ -79,14 +79,12 @@ def map_check(
     mask = row_column(rows)
     bad = pl.col(mask[0])
 
-    local = row_local and unless is None
-
     def over_mask(expr: pl.Expr, skipped: Any = None, merge: Callable[[Chunks], Any] | None = None,
                   ) -> Metric:
         """A metric of the mask; under ``unless`` it is skipped, taking ``skipped`` (default []).
-        With ``merge`` and a row-local mask it also has its chunk form (see :mod:`partials`)."""
-        partial = Partial((expr,), merge) if merge is not None and local else None
+        Otherwise, with ``merge`` and a row-local mask, it also has its chunk form."""
         if unless is None:
+            partial = Partial((expr,), merge) if merge is not None and row_local else None
             return Metric(expr, inputs=(mask,), partial=partial)
         return Metric(expr, inputs=(mask,), skip_when=unless,
                       skipped=[] if skipped is None else skipped)
@@ -192,8 +190,14 @@ def distinct_non_null(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     share a hash with probability about n^2 / 2^65 (under 1e-7 for a million distinct values),
     which would undercount by one.
     """
-    counted = key.hash(seed=_SEED) if _hashable_only(dtype) else key
+    counted = distinct_key(key, dtype)
     return (counted.n_unique() - key.null_count().gt(0).cast(pl.UInt32)).cast(pl.Int64)
+
+
+def distinct_key(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """What distinct counts compare (see :func:`distinct_non_null`): the value itself, or its
+    64-bit hash for the types that are hashed first (a null value hashes to a non-null hash)."""
+    return key.hash(seed=_SEED) if _hashable_only(dtype) else key
 
 
 def all_distinct(key: pl.Expr, dtype: pl.DataType) -> pl.Expr:

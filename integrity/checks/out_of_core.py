@@ -25,6 +25,7 @@ from typing import Any
 import polars as pl
 
 from integrity.checks.base import Metric, Spec
+from integrity.checks.families import distinct_key
 
 #: Bytes of keys kept in memory before a pass starts spilling to partitions (8M 64-bit keys).
 _IN_MEMORY_BYTES = 64 * 2**20
@@ -32,7 +33,7 @@ _IN_MEMORY_BYTES = 64 * 2**20
 _PARTITIONS = 64
 #: The median's bucket is sorted once it holds at most this many values.
 _SORTABLE = 1_000_000
-_SEED = 0x0C0FFEE
+_PARTITION_SEED = 0x0C0FFEE
 
 
 def chunks(lf: pl.LazyFrame, exprs: list[pl.Expr], chunk_rows: int) -> Iterator[pl.DataFrame]:
@@ -107,7 +108,7 @@ class _Spill:
 
         assert self.folder is not None
         tagged = keys.to_frame("k").with_columns(
-            (pl.col("k").hash(seed=_SEED) % _PARTITIONS).alias("p"))
+            (pl.col("k").hash(seed=_PARTITION_SEED) % _PARTITIONS).alias("p"))
         for (number,), part in tagged.partition_by("p", as_dict=True, include_key=False).items():
             table = part.to_arrow()
             writer = self.writers.get(int(number))
@@ -148,18 +149,18 @@ def _spilled(lf: pl.LazyFrame, key: pl.Expr, chunk_rows: int) -> tuple[_Spill, i
 
 
 def _twice(keys: pl.Series) -> pl.Series:
-    """The values of ``keys`` seen more than once: numbers and temporals by sorting and comparing
-    neighbours (four times cheaper than a hash table of positions), others by is_duplicated."""
+    """The values of ``keys`` seen more than once. The same choice as :func:`repeated` (sort and
+    compare neighbours for integers and temporals, is_duplicated otherwise), but it keeps the
+    values instead of marking rows: going through the row mask took 1.1 s against 0.65 s for the
+    two repeat passes of the 5M-row benchmark."""
     if keys.dtype.is_integer() or keys.dtype.is_temporal():
         ordered = keys.sort()
         return ordered.filter(ordered == ordered.shift(1)).unique()
     return keys.filter(keys.is_duplicated()).unique()
 
 
-def _distinct_values_count(lf: pl.LazyFrame, key: pl.Expr, chunk_rows: int,
-                           hashed: bool) -> tuple[int, int]:
-    counted = key.hash(seed=_SEED).filter(key.is_not_null()) if hashed else key
-    spill, non_null = _spilled(lf, counted, chunk_rows)
+def _distinct_values_count(lf: pl.LazyFrame, key: pl.Expr, chunk_rows: int) -> tuple[int, int]:
+    spill, non_null = _spilled(lf, key, chunk_rows)
     try:
         return sum(part.n_unique() for part in spill.partitions()), non_null
     finally:
@@ -169,12 +170,12 @@ def _distinct_values_count(lf: pl.LazyFrame, key: pl.Expr, chunk_rows: int,
 def distinct_out_of_core(key: pl.Expr, dtype: pl.DataType, chunk_rows: int,
                          finish: Callable[[int, int], Any]) -> Metric:
     """A metric ``finish(distinct, non_null)`` of the non-null values of ``key`` (a row-wise
-    expression; null rows are left out), counted by hash partitions: exactly for numbers,
-    temporals and booleans, by 64-bit hashes for the rest, as the whole-batch count does."""
-    hashed = not (dtype.is_numeric() or dtype.is_temporal() or dtype == pl.Boolean)
+    expression; null rows are left out), counted by hash partitions: the same keys as the
+    whole-batch count compares (:func:`distinct_key`), so the same answer."""
+    counted = pl.when(key.is_not_null()).then(distinct_key(key, dtype))
 
     def run(lf: pl.LazyFrame) -> Any:
-        return finish(*_distinct_values_count(lf, key, chunk_rows, hashed))
+        return finish(*_distinct_values_count(lf, counted, chunk_rows))
 
     return Metric(run=run, reason="distinct values counted in row chunks over hash partitions")
 

@@ -297,7 +297,8 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
     if chunked:
         queries += 1
         _run_in_chunks(lf, plan, chunked, values, failed)
-    whole = {a: e for a, e in plan.fused.items() if a not in set(chunked)}
+    in_chunks = set(chunked)
+    whole = {a: e for a, e in plan.fused.items() if a not in in_chunks}
     if whole and (low_memory or plan.chunk_rows):
         columns_of = metric_columns(whole, plan.needs, plan.inputs)
         for step in in_pairs(column_groups(columns_of), columns_of, lf.collect_schema()):
@@ -363,21 +364,13 @@ def _run_in_chunks(lf: pl.LazyFrame, plan: Plan, aliases: list[str], values: dic
         return [p.alias(f"{alias}_{i}") for i, p in enumerate(plan.partials[alias].parts)]
 
     def compute(chunk: pl.DataFrame, offset: int) -> None:
-        frame = plan.frame(chunk.lazy(), live)
-        try:
-            row = frame.select([p for a in live for p in parts(a)]).collect(engine="in-memory")
-            computed = row.row(0, named=True)
-        except (Exception, pl.exceptions.PanicException):
-            computed = {}
-            for alias in list(live):
-                try:
-                    one = plan.frame(chunk.lazy(), [alias]).select(parts(alias)).collect(
-                        engine="in-memory")
-                    computed.update(one.row(0, named=True))
-                except (Exception, pl.exceptions.PanicException) as exc:
-                    failed[alias] = exc
-                    live.remove(alias)
-        for alias in live:
+        computed: dict[str, Any] = {}
+        _select_outputs(chunk.lazy(), plan, {a: parts(a) for a in live}, computed, failed,
+                        "in-memory")
+        for alias in list(live):
+            if alias in failed:
+                live.remove(alias)
+                continue
             count = len(plan.partials[alias].parts)
             gathered[alias].append((offset, tuple(computed[f"{alias}_{i}"] for i in range(count))))
 
@@ -414,13 +407,22 @@ def _select_together(lf: pl.LazyFrame, plan: Plan, groups: list[list[str]], valu
 def _select(lf: pl.LazyFrame, plan: Plan, exprs: Mapping[str, pl.Expr], values: dict[str, Any],
             failed: dict[str, BaseException], engine: EngineName) -> None:
     """Compute ``exprs`` in one select; if that fails, each alone, so one broken metric is isolated."""
+    _select_outputs(lf, plan, {alias: [expr] for alias, expr in exprs.items()}, values, failed,
+                    engine)
+
+
+def _select_outputs(lf: pl.LazyFrame, plan: Plan, outputs: Mapping[str, list[pl.Expr]],
+                    values: dict[str, Any], failed: dict[str, BaseException],
+                    engine: EngineName) -> None:
+    """Each metric's output columns (its expression, or its chunk parts), all in one select; if
+    that fails, each metric's alone, and a metric that fails alone is recorded in ``failed``."""
     try:
-        frame = plan.frame(lf, exprs).select(list(exprs.values()))
+        frame = plan.frame(lf, outputs).select([e for exprs in outputs.values() for e in exprs])
         values.update(frame.collect(engine=engine).row(0, named=True))
     except (Exception, pl.exceptions.PanicException):
-        for alias, expr in exprs.items():
+        for alias, exprs in outputs.items():
             try:
-                one = plan.frame(lf, [alias]).select(expr).collect(engine=engine)
+                one = plan.frame(lf, [alias]).select(exprs).collect(engine=engine)
                 values.update(one.row(0, named=True))
             except (Exception, pl.exceptions.PanicException) as exc:
                 failed[alias] = exc

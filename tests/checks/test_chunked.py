@@ -8,7 +8,6 @@ value, shows up as a difference here.
 
 from __future__ import annotations
 
-import math
 import os
 import stat
 import sys
@@ -23,21 +22,12 @@ from integrity.engine.polars_engine import plan_suite, validate_frame
 from integrity.errors import IntegrityError
 from integrity.suites import parse_suite
 from tests.conformance.gx_cases import definitions_dir, frame, load_cases
+from tests.results import close
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import bench  # the benchmark's generator and its 23-expectation suite
 
 FOLDER = definitions_dir()
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, list | tuple) and isinstance(b, list | tuple):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    return bool(a == b)
 
 
 @pytest.fixture
@@ -75,7 +65,7 @@ def test_every_gx_case_gives_the_same_result_in_chunks_of_two_rows() -> None:
         whole = _outcome(data, suite, fmt)
         chunked = _outcome(data, suite, fmt, low_memory=True, chunk_rows=2)
         compared += 1
-        if not (whole[0] == chunked[0] and _close(whole[1:], chunked[1:])):
+        if not (whole[0] == chunked[0] and close(whole[1:], chunked[1:])):
             differences.append(f"{case.id}: whole {whole!r:.300} / chunks {chunked!r:.300}")
     assert compared > 400  # the applicable cases of the definitions
     assert not differences, f"{len(differences)} differ:\n" + "\n".join(differences[:20])
@@ -100,7 +90,7 @@ def test_the_benchmark_suite_gives_the_same_results_in_chunks(tmp_path: Path, so
     assert sum(not r.success for r in whole.results) >= 5
     for a, b in zip(whole.results, chunked.results, strict=True):
         assert a.outcome == b.outcome, a.config.type
-        assert _close(a.result, b.result), (a.config.type, a.result, b.result)
+        assert close(a.result, b.result), (a.config.type, a.result, b.result)
 
 
 def test_the_plan_says_what_runs_in_chunks_and_what_out_of_core() -> None:
@@ -130,7 +120,7 @@ def test_the_median_by_radix_selection_is_polars_median(seed: int, spill_everyth
     metric = out_of_core.median_out_of_core(pl.col("x").drop_nulls(), chunk_rows=7)
     assert metric.run is not None
     got = metric.run(lf)
-    assert (got is None and expected is None) or _close(got, expected), (values, got, expected)
+    assert (got is None and expected is None) or close(got, expected), (values, got, expected)
 
 
 def test_distinct_counts_and_repeats_are_exact_over_spilled_partitions(

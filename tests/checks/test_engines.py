@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,10 @@ import pytest
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
 from integrity.engine.polars_engine import plan_suite, polars_engine, validate_frame
 from integrity.suites import parse_suite
+from tests.results import close
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import bench  # the benchmark's generator and its 23-expectation suite
-
-
-def _close(a: Any, b: Any) -> bool:
-    if isinstance(a, float) and isinstance(b, float):
-        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12) or (math.isnan(a) and math.isnan(b))
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    return bool(a == b)
 
 
 def test_streaming_and_in_memory_agree_on_every_result(tmp_path: Path) -> None:
@@ -39,7 +29,7 @@ def test_streaming_and_in_memory_agree_on_every_result(tmp_path: Path) -> None:
     assert [r.success for r in memory].count(False) > 0
     for a, b in zip(memory, streaming, strict=True):
         assert a.outcome == b.outcome and a.success == b.success, a.config.type
-        assert _close(a.result, b.result), a.config.type
+        assert close(a.result, b.result), a.config.type
 
 
 def test_low_memory_runs_column_groups_and_gives_the_same_results(tmp_path: Path) -> None:
@@ -50,7 +40,7 @@ def test_low_memory_runs_column_groups_and_gives_the_same_results(tmp_path: Path
     low = validate_frame(pl.scan_parquet(path), suite, result_format="COMPLETE", low_memory=True)
     assert fused.queries == 1 and low.queries > 5  # one query per group of columns
     for a, b in zip(fused.results, low.results, strict=True):
-        assert a.success == b.success and _close(a.result, b.result), a.config.type
+        assert a.success == b.success and close(a.result, b.result), a.config.type
 
 
 def test_column_groups_never_share_a_column() -> None:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from integrity.pipeline import Project
 from integrity.store import Store
-from tests.pg import PG_URL, require_postgres
+from tests.pg import PG_URL
 from tests.test_pipeline import make_project
 from tests.test_run_cli import clear_error, cli
 
@@ -27,14 +27,6 @@ pytestmark = pytest.mark.integration
 
 ADMIN_URL = PG_URL
 SECRET_ENV = "INTEGRITY_TEST_PIPELINE_PG_PASSWORD"
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[sa.Engine]:
-    engine = sa.create_engine(sa.make_url(require_postgres()), isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 5})
-    yield engine
-    engine.dispose()
 
 
 class Pg:

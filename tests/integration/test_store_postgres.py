@@ -36,7 +36,7 @@ from integrity.types import (
     Outcome,
     ValidationResult,
 )
-from tests.pg import PG_URL, require_postgres
+from tests.pg import PG_URL
 
 pytestmark = pytest.mark.integration
 
@@ -53,14 +53,6 @@ with Store.open(sys.argv[1]) as store:
     except LockedError as exc:
         print("locked:", exc)
 """
-
-
-@pytest.fixture(scope="module")
-def admin() -> Iterator[sa.Engine]:
-    engine = sa.create_engine(sa.make_url(require_postgres()), isolation_level="AUTOCOMMIT",
-                              connect_args={"connect_timeout": 5})
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
