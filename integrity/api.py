@@ -1,6 +1,6 @@
 """The Python API: validate data (a file, a glob or a polars frame) against a suite.
 
-Layer 4, like :mod:`integrity.pipeline`: it wires a connector, the suite loader and the engine.
+Layer 4, like :mod:`integrity.job`: it wires a connector, the suite loader and the engine.
 
     >>> import integrity
     >>> result = integrity.validate("feedback.csv", "expectations/customer_feedback.json")

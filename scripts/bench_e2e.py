@@ -7,7 +7,7 @@ dates, prompt injections, empty or oversized texts, duplicated ids) is generated
 server (``generate_series``; the row count is a bound parameter) and reused while it exists. Then,
 each in a fresh subprocess, ``--repeat`` times (interleaved, the best counts):
 
-* **integrity**: ``integrity.pipeline.run`` on a temporary project (SQL connector with cursor
+* **integrity**: ``integrity.job.run`` on a temporary project (SQL connector with cursor
   ``created_at``, a suite of 18 expectations: row-level ones with ``quarantine_rows``, a few
   aggregates with ``warn``, Parquet publish, SQLite results store);
 * **integrity pull**: the dataset's connector ``pull`` alone, built from the same project config;
@@ -235,7 +235,7 @@ def child_integrity_run(project_dir: Path) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     started = time.perf_counter()
     from integrity.cli import settle_imports
-    from integrity.pipeline import Project, run
+    from integrity.job import Project, run
 
     settle_imports()  # what `integrity run` does once its imports are in
     imported = time.perf_counter()
@@ -268,7 +268,7 @@ def child_integrity_pull(project_dir: Path) -> dict[str, Any]:
     from integrity.config import resolve_secrets
     from integrity.connectors import registry
     from integrity.connectors.base import Watermark
-    from integrity.pipeline import Project
+    from integrity.job import Project
 
     dataset = Project.load(project_dir).dataset("feedback")
     params = resolve_secrets(dataset.connector.params, where="bench")

@@ -23,11 +23,9 @@ LAYERS: dict[str, int] = {
     "integrity.gate": 3,
     "integrity.kpi": 3,
     "integrity.report": 3,
-    "integrity.pipeline": 4,
-    "integrity.pipeline_backfill": 4,
+    "integrity.job": 4,
     "integrity.api": 4,
     "integrity.cli": 5,
-    "integrity.cli_job": 5,
     "integrity.schedule": 5,
     "integrity.__main__": 5,
     # The package facade re-exports the public API lazily; it sits on top, like the CLI.
@@ -85,7 +83,7 @@ def violations(path: Path, module: str) -> list[str]:
     problems = []
     for line, target in imports_of(path, module):
         theirs = layer_of(target)
-        # Same-layer imports are allowed (suites asks the checks registry; api sits with pipeline).
+        # Same-layer imports are allowed (suites asks the checks registry; api sits with the job).
         if own is not None and theirs is not None and theirs > own:
             problems.append(f"{path}:{line}: {module} (layer {own}) imports {target} (layer {theirs})")
     return problems

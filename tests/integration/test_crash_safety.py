@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from integrity.pipeline import FAILPOINT_ENV
+from integrity.job import FAILPOINT_ENV
 
 INTEGRITY = str(Path(sys.executable).with_name("integrity"))
 STAGES = ["after_pull", "after_stage", "after_begin", "after_validate", "after_publish",

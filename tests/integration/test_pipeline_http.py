@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from integrity.pipeline import Project
+from integrity.job import Project
 from integrity.store import Store
-from tests.test_pipeline import make_project, published_ids
-from tests.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project, published_ids
+from tests.cli.test_run_cli import clear_error, cli
 
 pytestmark = pytest.mark.integration
 

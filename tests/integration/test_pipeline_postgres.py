@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from integrity.pipeline import Project
+from integrity.job import Project
 from integrity.store import Store
 from tests.pg import PG_URL
-from tests.test_pipeline import make_project
-from tests.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project
+from tests.cli.test_run_cli import clear_error, cli
 
 pytestmark = pytest.mark.integration
 

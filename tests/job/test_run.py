@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from integrity.errors import ConfigError, ConnectorError, IntegrityError
-from integrity.pipeline import Project, reject, release, run
+from integrity.job import Project, reject, release, run
 from integrity.store import Store
 
 HEADER = "id,customer_id,rating,text\n"

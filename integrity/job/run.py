@@ -3,7 +3,7 @@
 This is the only module that wires the stages together. Exactly-once across crashes rests on four
 steps, in this order:
 
-1. pull a batch and *stage* it (Parquet, fsynced, private) before anything else is recorded;
+1. pull a batch and *stage* it (Arrow IPC, fsynced, private) before anything else is recorded;
 2. record the batch as ``pending`` in the store, with the watermark before and after it;
 3. validate, then publish and quarantine idempotently (by batch id: a re-run skips what exists);
 4. complete the batch in ONE store transaction (results, quarantine entries, watermark advance),
@@ -23,102 +23,28 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
-from integrity.config import (
-    DatasetConfig,
-    ProjectConfig,
-    load_dataset,
-    load_project,
-    redact,
-    resolve_secrets,
-)
+from integrity.config import DatasetConfig, redact, resolve_secrets
 from integrity.connectors import registry as connector_registry
 from integrity.connectors.base import Batch, Watermark
 from integrity.engine.polars_engine import plan_suite, run_plan
-from integrity.errors import ConfigError, ConnectorError, IntegrityError, did_you_mean
-from integrity.gate import GateDecision, QuarantineFiles, Sink, decide, make_sink
+from integrity.errors import ConfigError, IntegrityError
+from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
-from integrity.pipeline_backfill import (
-    PLAN_KEY,
-    check_range,
-    make_plan,
-    owned_mask,
-    plan_of,
-    relabel,
-)
+from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
+from integrity.job.project import Project
+from integrity.job.safety import failpoint, guarded, read_staged, stage
 from integrity.store import BatchRecord, QuarantineRecord, Store
 from integrity.suites import Suite, load_suite
 from integrity.types import BatchInfo, ValidationResult
 
 Progress = Callable[[str], None]
-_T = TypeVar("_T")
 Audit = tuple[ValidationResult | None, GateDecision]
 """A batch's validation result (None when the suite could not run on it) and the gate's split."""
 
-FAILPOINT_ENV = "INTEGRITY_FAILPOINT"
-"""Crash-safety tests set this to a stage name; the run then kills itself (SIGKILL) right there."""
-
-
-def _failpoint(stage: str) -> None:
-    if os.environ.get(FAILPOINT_ENV) == stage:
-        import signal
-
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-@dataclass(frozen=True)
-class Project:
-    """A project folder: integrity.yaml, connectors/*.yaml, expectations/."""
-
-    root: Path
-    config: ProjectConfig
-
-    @classmethod
-    def load(cls, root: Path | str = ".") -> Project:
-        path = Path(root).resolve()
-        return cls(path, load_project(path))
-
-    def path(self, relative: str) -> Path:
-        candidate = Path(relative)
-        return candidate if candidate.is_absolute() else self.root / candidate
-
-    @property
-    def data_root(self) -> Path:
-        return self.path(self.config.data_root)
-
-    @property
-    def store_url(self) -> str:
-        url = resolve_secrets(self.config.store_url, where="integrity.yaml: store_url")
-        assert isinstance(url, str)
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            return "sqlite:///" + str(self.root / url[len("sqlite:///"):])
-        return url
-
-    def dataset_names(self) -> list[str]:
-        folder = self.path(self.config.connectors_dir)
-        return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
-
-    def dataset(self, name: str) -> DatasetConfig:
-        path = self.path(self.config.connectors_dir) / f"{name}.yaml"
-        if not path.exists():
-            names = self.dataset_names()
-            raise ConfigError(f"no dataset {name!r}: {path} does not exist.{did_you_mean(name, names)}"
-                              f" Datasets here: {', '.join(names) or 'none'}.")
-        config = load_dataset(path)
-        if config.name != name:
-            raise ConfigError(f"{path}: name {config.name!r} differs from the file name {name!r}; "
-                              "make them equal")
-        return config
-
-    def open_store(self) -> Store:
-        return Store.open(self.store_url)
-
-    def quarantine_files(self, dataset: DatasetConfig) -> QuarantineFiles:
-        where = dataset.quarantine.path or str(Path(self.config.data_root) / "quarantine" / dataset.name)
-        return QuarantineFiles(self.path(where))
 
 
 @dataclass(frozen=True)
@@ -161,7 +87,7 @@ class RunSummary:
 def run(project: Project, name: str, *, start: Any = None, end: Any = None,
         progress: Progress | None = None) -> RunSummary:
     """Run one dataset's job. ``start``/``end`` make it a backfill of that cursor range (see
-    :mod:`integrity.pipeline_backfill`: it never moves the watermark nor publishes a row twice)."""
+    :mod:`integrity.job.backfill`: it never moves the watermark nor publishes a row twice)."""
     say = progress or (lambda _msg: None)
     dataset = project.dataset(name)
     backfill = start is not None or end is not None
@@ -204,15 +130,15 @@ def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: 
         since = Watermark(value=dataset.cursor.initial, files=since.files)
     say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
     batch = _pull(dataset, since, None, secrets)
-    _failpoint("after_pull")
+    failpoint("after_pull")
     if batch.info.row_count == 0 and batch.next_watermark.to_dict() == since.to_dict():
         say("no new rows")
         return None
     say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
     staged, audited = _stage_and_audit(project, dataset, suite, batch)
-    _failpoint("after_stage")
+    failpoint("after_stage")
     store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
-    _failpoint("after_begin")
+    failpoint("after_begin")
     return _process(project, dataset, suite, store, batch, staged, say, recovered=False,
                     audited=audited)
 
@@ -225,7 +151,7 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
     say(f"backfill of {name}: pulling {start if start is not None else 'the beginning'} "
         f"to {end if end is not None else 'the end'}")
     batch = relabel(_pull(dataset, since, end, secrets))
-    _failpoint("after_pull")
+    failpoint("after_pull")
     earlier = store.batch(batch.info.batch_id)
     if earlier is not None and earlier.status != "pending":
         say("this range was backfilled before with the same rows; nothing to redo")
@@ -233,18 +159,18 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
                             recovered=False, already_done=True)
     plan = make_plan(start, end, dataset.cursor.initial, store.batches(name, limit=1_000_000))
     staged, audited = _stage_and_audit(project, dataset, suite, batch)
-    _failpoint("after_stage")
+    failpoint("after_stage")
     store.begin_batch(run_id, batch.info, {**since.to_dict(), PLAN_KEY: plan},
                       Watermark.from_dict(store.watermark(name)).to_dict())
-    _failpoint("after_begin")
+    failpoint("after_begin")
     return _process(project, dataset, suite, store, batch, staged, say, recovered=False, plan=plan,
                     audited=audited)
 
 
 def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
              pending: BatchRecord, say: Progress) -> BatchOutcome:
-    staged = _staged_path(project, dataset, pending.batch_id)
-    batch = Batch(_read_staged(staged, pending.batch_id), BatchInfo(**pending.info),
+    staged = project.staged_path(dataset, pending.batch_id)
+    batch = Batch(read_staged(staged, pending.batch_id), BatchInfo(**pending.info),
                   Watermark.from_dict(pending.watermark_after))
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
                     plan=plan_of(pending))
@@ -264,7 +190,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
              plan: dict[str, Any] | None = None, audited: Audit | None = None) -> BatchOutcome:
     info = batch.info
     result, decision = audited or _audit(dataset, suite, batch)
-    _failpoint("after_validate")
+    failpoint("after_validate")
     warned = {w.get("expectation_index") for w in decision.warnings}
     failed = [f"#{i} {r.config.type}" + (" (warn)" if i in warned else "")
               for i, r in enumerate(result.results) if not r.success] if result else \
@@ -279,23 +205,23 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
         if revalidated:
             say(f"{revalidated} rows were taken by earlier runs: re-validated, not published again")
     new_rows = info.row_count - revalidated
-    sink = _sink(project, dataset)
+    sink = project.sink(dataset)
     published_to = None
     if published.height or not quarantined.height:
         say(f"publishing {published.height} rows")
-        published_to = _guarded(lambda: sink.publish(published, info), dataset, info,
+        published_to = guarded(lambda: sink.publish(published, info), dataset, info,
                                 f"publish {published.height} rows to {sink!r}")
-        _failpoint("after_publish")
+        failpoint("after_publish")
     quarantine: list[QuarantineRecord] = []
     held_empty = decision.batch_held and new_rows == 0 and info.row_count == 0
     if quarantined.height or held_empty:
         say(f"quarantining {quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
         files = project.quarantine_files(dataset)
-        entry_id, path = _guarded(
+        entry_id, path = guarded(
             lambda: files.write(quarantined, info, kind=kind, reasons=decision.reasons),
             dataset, info, f"write {quarantined.height} rows to the quarantine {files.root}")
-        _failpoint("after_quarantine")
+        failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
             rows=quarantined.height, reasons=decision.reasons, status="held",
@@ -308,26 +234,11 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
                          quarantined_rows=quarantined.height, result=result,
                          watermark=None if plan is not None else batch.next_watermark.to_dict(),
                          quarantine=quarantine)
-    _failpoint("after_complete")
+    failpoint("after_complete")
     staged.unlink(missing_ok=True)
     return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
                         revalidated_rows=revalidated, flagged_rows=flagged)
-
-
-def _guarded(action: Callable[[], _T], dataset: DatasetConfig, info: BatchInfo, what: str) -> _T:
-    """Run a publish or quarantine write; an I/O or database failure becomes one clear error that
-    says the batch is kept (pending, staged) and will be finished by the next run."""
-    import sqlalchemy as sa
-
-    try:
-        return action()
-    except (OSError, sa.exc.SQLAlchemyError) as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-        raise ConnectorError(
-            f"dataset {dataset.name!r}: could not {what} ({detail[0] if detail else type(exc).__name__}). "
-            f"Batch {info.batch_id} is kept pending with its staged copy; fix the target and run "
-            "again: the next run finishes it exactly once.", transient=True) from None
 
 
 def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
@@ -347,14 +258,14 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-stage") as pool:
-        staging = pool.submit(_stage, project, dataset, batch)
+        staging = pool.submit(stage, project, dataset, batch)
         audited = _audit(dataset, suite, batch)  # if it raises, leaving the pool still waits
         try:
             staged = staging.result()  # waits for the fsync
         except OSError as exc:
             raise ConfigError(
                 f"dataset {dataset.name!r}: cannot stage batch {batch.info.batch_id} under "
-                f"{_staging_dir(project, dataset)} ({exc.strerror or exc}). Nothing was recorded "
+                f"{project.staging_dir(dataset)} ({exc.strerror or exc}). Nothing was recorded "
                 "or published; free space or fix the folder's permissions (data_root in "
                 "integrity.yaml) and run again.") from None
     return staged, audited
@@ -382,155 +293,7 @@ def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> Audit:
     return result, decision
 
 
-def _sink(project: Project, dataset: DatasetConfig) -> Sink:
-    """The dataset's publish target, with a relative path taken from the project root."""
-    publish = dataset.publish
-    if publish.path is not None:
-        publish = publish.model_copy(update={"path": str(project.path(publish.path))})
-    return make_sink(publish, dataset=dataset.name, data_root=project.data_root)
-
-
 def _json(value: Any) -> str:
     return json.dumps(value, default=str)
 
 
-def _staging_dir(project: Project, dataset: DatasetConfig) -> Path:
-    return project.data_root / "staging" / dataset.name
-
-
-def _staged_path(project: Project, dataset: DatasetConfig, batch_id: str) -> Path:
-    # Arrow IPC, uncompressed: the staged copy is private and short-lived, so write speed wins.
-    return _staging_dir(project, dataset) / f"{batch_id}.arrow"
-
-
-def _stage(project: Project, dataset: DatasetConfig, batch: Batch) -> Path:
-    """Write the pulled batch durably (and privately) before it is recorded as pending."""
-    folder = _staging_dir(project, dataset)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(folder, 0o700)
-    final = _staged_path(project, dataset, batch.info.batch_id)
-    tmp = final.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        batch.frame.write_ipc(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    dir_fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
-    return final
-
-
-def _read_staged(path: Path, batch_id: str) -> pl.DataFrame:
-    fix = (f"Restore the file, or give the batch up with `integrity batches fail {batch_id} "
-           "--steward NAME`: the watermark has not moved, so the next run pulls its rows again.")
-    if not path.exists():
-        raise ConfigError(f"the pending batch's staged copy {path} is missing; it cannot be "
-                          f"finished exactly once. {fix}")
-    try:
-        return pl.read_ipc(path)
-    except (OSError, pl.exceptions.PolarsError) as exc:
-        raise ConfigError(f"the pending batch's staged copy {path} cannot be read "
-                          f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}). {fix}"
-                          ) from None
-
-
-def fail_batch(project: Project, batch_id: str, *, steward: str, note: str | None) -> BatchRecord:
-    """Give up a pending batch whose staged copy is lost, and record who did and why.
-
-    Its rows come back with the next run: the watermark only moves when a batch completes. Sinks
-    are idempotent by batch id, so rows it had published before the loss are not published again
-    when the same rows are pulled again. A batch whose staged copy is intact is refused: the next
-    run finishes it."""
-    if not steward.strip():
-        raise ConfigError("name the steward who decides (--steward NAME); it goes into the audit trail")
-    with project.open_store() as store:
-        batch = store.batch(batch_id)
-        if batch is None:
-            raise ConfigError(f"no batch {batch_id!r} in the results store; `integrity batches "
-                              "list` shows them")
-        with store.lock(batch.dataset):
-            batch = store.batch(batch_id)
-            if batch is None or batch.status != "pending":
-                status = batch.status if batch else "gone"
-                raise ConfigError(f"batch {batch_id} is {status}, not pending; only a pending batch "
-                                  "can be given up")
-            staged = _staged_path(project, project.dataset(batch.dataset), batch_id)
-            try:
-                _read_staged(staged, batch_id)
-            except ConfigError:
-                pass
-            else:
-                raise ConfigError(f"batch {batch_id}'s staged copy {staged} is intact; "
-                                  f"`integrity run {batch.dataset}` finishes it exactly once")
-            store.complete_batch(batch_id, status="failed", published_rows=0, quarantined_rows=0,
-                                 result=None, watermark=None)
-            store.record_audit(batch.dataset, "batch_failed", batch_id, steward, note,
-                               {"staged_copy": str(staged)})
-            failed = store.batch(batch_id)
-    assert failed is not None
-    return failed
-
-
-def _held_entry(store: Store, entry_id: str) -> QuarantineRecord:
-    entry = store.quarantine_entry(entry_id)
-    if entry is None:
-        raise ConfigError(f"no quarantine entry {entry_id!r}; `integrity quarantine list` shows them")
-    if entry.status != "held":
-        raise ConfigError(f"quarantine entry {entry.id} is already {entry.status}"
-                          + (f" (by {entry.decided_by} at {entry.decided_at})" if entry.decided_by else "")
-                          + "; only held entries can be released or rejected")
-    return entry
-
-
-def _decide(project: Project, entry_id: str, steward: str,
-            act: Callable[[Store, QuarantineRecord, DatasetConfig, QuarantineFiles], QuarantineRecord],
-            ) -> QuarantineRecord:
-    if not steward.strip():
-        raise ConfigError("name the steward who decides (--steward NAME); it goes into the audit trail")
-    with project.open_store() as store:
-        first = _held_entry(store, entry_id)
-        dataset = project.dataset(first.dataset)
-        with store.lock(first.dataset):
-            entry = _held_entry(store, first.id)  # again under the lock: a concurrent decision won
-            files = project.quarantine_files(dataset)
-            try:
-                return act(store, entry, dataset, files)
-            except KeyError:
-                raise ConfigError(f"quarantine entry {entry.id} of dataset {entry.dataset!r} is in the "
-                                  f"store but its files are missing under {files.root}; restore them "
-                                  "from a backup before deciding.") from None
-
-
-def release(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
-    """Publish a held entry's rows through its dataset's target exactly once, and record who did.
-
-    The publish is idempotent by the release's batch id (the entry id), so a release interrupted
-    between the publish and the store update finishes on a second attempt without publishing twice;
-    once recorded, a second release is refused."""
-    def act(store: Store, entry: QuarantineRecord, dataset: DatasetConfig,
-            files: QuarantineFiles) -> QuarantineRecord:
-        frame = files.read(entry.id, with_reasons=False)
-        info = files.release_info(entry.id)
-        sink = _sink(project, dataset)
-        location = _guarded(lambda: sink.publish(frame, info), dataset, info,
-                            f"publish {frame.height} released rows to {sink!r}")
-        _failpoint("after_release_publish")
-        files.mark_released(entry.id, location, by=steward)
-        return store.decide_quarantine(entry.id, decision="released", steward=steward, note=note,
-                                       details={"published_to": location, "rows": frame.height})
-
-    return _decide(project, entry_id, steward, act)
-
-
-def reject(project: Project, entry_id: str, *, steward: str, note: str | None) -> QuarantineRecord:
-    """Keep a held entry out for good; its rows stay on disk (never deleted silently)."""
-    def act(store: Store, entry: QuarantineRecord, dataset: DatasetConfig,
-            files: QuarantineFiles) -> QuarantineRecord:
-        files.remove(entry.id, by=steward, note=note)
-        return store.decide_quarantine(entry.id, decision="rejected", steward=steward, note=note)
-
-    return _decide(project, entry_id, steward, act)

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from integrity.pipeline import FAILPOINT_ENV, Project
+from integrity.job import FAILPOINT_ENV, Project
 from integrity.store import Store
 from tests.clirun import Run, entry_point
-from tests.test_pipeline import HEADER, make_project, published_ids, quarantined_ids, write_csv
+from tests.job.test_run import HEADER, make_project, published_ids, quarantined_ids, write_csv
 
 
 def cli(*args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = ()) -> Run:

@@ -1,0 +1,123 @@
+"""``integrity run``: the integrity job from the command line, with a progress line and a summary.
+
+Exit codes of ``run``: 0 every row published, 1 something was quarantined, 2 an error (bad
+definition, unreachable source, another run holding the lock). Heavy imports stay inside commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from integrity.cli.app import EXIT_INPUT, ProjectOpt, app, err, fail, guard, out, settle_imports
+
+if TYPE_CHECKING:
+    from integrity.job import RunSummary
+
+
+@app.command()
+def run(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset name (connectors/<name>.yaml).")] = None,
+    all_datasets: Annotated[bool, typer.Option("--all", help="Run every dataset.")] = False,
+    start: Annotated[str | None, typer.Option(
+        "--from", help="Backfill from this cursor value: re-validate the range without moving the "
+                       "watermark; rows earlier runs took are never published again.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
+    project: ProjectOpt = Path("."),
+) -> None:
+    """Pull new rows, validate them, publish the clean ones and quarantine the rest.
+
+    Exit code: 0 everything published, 1 something quarantined, 2 an error."""
+    with guard():
+        if dataset and all_datasets:
+            raise fail(f"name a dataset ({dataset!r}) or pass --all, not both")
+        if all_datasets and (start is not None or end is not None):
+            raise fail("--from/--to backfill one dataset at a time; name it instead of --all")
+        from integrity.job import Project
+
+        proj = Project.load(project)
+        names = proj.dataset_names() if all_datasets else [dataset] if dataset else []
+        if not names:
+            raise fail("name a dataset, or pass --all. Datasets: "
+                       + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
+        codes: dict[str, int] = {}
+        for name in names:
+            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end))
+            codes[name] = summary.exit_code if summary else EXIT_INPUT
+        if len(names) > 1:
+            counts = [sum(1 for c in codes.values() if c == k) for k in (0, 1, EXIT_INPUT)]
+            failed = [n for n, c in codes.items() if c == EXIT_INPUT]
+            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1]} with quarantined rows, "
+                      f"{counts[2]} failed" + (f" ({escape(', '.join(failed))})" if failed else "") + ".")
+        raise typer.Exit(max(codes.values()))
+
+
+def _cursor_value(text: str | None) -> Any:
+    """--from/--to values: numbers stay numbers; anything else (ISO dates) stays text."""
+    if text is None:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from integrity import job
+    from integrity.errors import IntegrityError
+
+    settle_imports()
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        task = progress.add_task(f"{name}: starting", total=None)
+        try:
+            summary = job.run(proj, name, start=start, end=end,
+                                   progress=lambda msg: progress.update(task, description=escape(f"{name}: {msg}")))
+        except IntegrityError as exc:
+            message = str(exc)
+            if f"{name!r}" not in message and f"dataset {name}" not in message:
+                message = f"dataset {name!r}: {message}"
+            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            return None
+    _print_summary(summary)
+    return summary
+
+
+def _print_summary(summary: RunSummary) -> None:
+    if not summary.batches:
+        out.print(f"{escape(summary.dataset)}: no new rows.")
+        return
+    table = Table(title=f"{summary.dataset} (run {summary.run_id})", title_justify="left")
+    for column in ("batch", "rows", "published", "quarantined", "status", "failed expectations"):
+        table.add_column(column, overflow="fold")
+    for b in summary.batches:
+        table.add_row(escape(b.batch_id[:18]) + (" (recovered)" if b.recovered else ""), str(b.rows),
+                      str(b.published_rows), str(b.quarantined_rows), b.status,
+                      escape(", ".join(b.failed_expectations) or "-"))
+    out.print(table)
+    for b in summary.batches:
+        if b.already_done:
+            out.print(f"  batch {escape(b.batch_id)}: this range was backfilled before with the same "
+                      "rows; nothing was published again.")
+        if b.revalidated_rows:
+            out.print(f"  batch {escape(b.batch_id)}: {b.revalidated_rows} rows had been taken by earlier "
+                      f"runs: re-validated, not published again; {b.flagged_rows} of them fail the "
+                      "suite today.")
+        for qid in b.quarantine_ids:
+            out.print(f"  quarantined as {escape(qid)}: review with `integrity quarantine show {escape(qid)}`")
+    held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
+    verdict = ("something was quarantined (exit 1)" if held
+               else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else "every row published (exit 0)")
+    out.print(f"{escape(summary.dataset)}: {verdict}.")
+
