@@ -18,7 +18,7 @@ from typing import Any, TypeAlias
 import polars as pl
 
 from integrity.checks.base import Registry
-from integrity.connectors import files
+from integrity.connectors import readers
 from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
 from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
 from integrity.suites import Suite, load_suite, parse_suite
@@ -75,8 +75,8 @@ def validate(
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
         if source is None:
-            raise DataError(f"cannot compute over the frame: {files.first_line(exc)}") from None
-        raise files.read_errors(exc, source) from None
+            raise DataError(f"cannot compute over the frame: {readers.first_line(exc)}") from None
+        raise readers.read_errors(exc, source) from None
     if source is not None and any(r.outcome is Outcome.ERROR for r in result.results):
         _probe(lf, source)
     meta = {
@@ -154,7 +154,7 @@ def _frame(data: Data) -> tuple[pl.LazyFrame, str | None]:
         return data.lazy(), None
     if isinstance(data, str | os.PathLike):
         source = os.fspath(data)
-        return files.scan(source), source
+        return readers.scan(source), source
     raise TypeError(f"data must be a path, a glob or a polars frame, not {type(data).__name__}")
 
 
@@ -168,4 +168,4 @@ def _probe(lf: pl.LazyFrame, source: str) -> None:
     try:
         lf.select(pl.all().null_count()).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise files.read_errors(exc, source) from None
+        raise readers.read_errors(exc, source) from None

@@ -69,7 +69,7 @@ def guard(data: str | None = None) -> Iterator[None]:
         raise fail(str(exc)) from None
     except Exception as exc:
         if data is not None and type(exc).__module__.startswith("polars"):
-            from integrity.connectors.files import read_errors
+            from integrity.connectors.readers import read_errors
 
             raise fail(str(read_errors(exc, data))) from None
         if os.environ.get("INTEGRITY_DEBUG"):
