@@ -20,7 +20,8 @@ app.add_typer(quarantine_app, name="quarantine")
 @quarantine_app.command("list")
 def quarantine_list(
     dataset: Annotated[str | None, typer.Option("--dataset", "-d")] = None,
-    status: Annotated[str | None, typer.Option("--status", help="held, released or rejected")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="held, releasing, released, rejecting or rejected")] = None,
     project: ProjectOpt = Path("."),
 ) -> None:
     """List quarantine entries (newest first)."""
@@ -68,6 +69,12 @@ def quarantine_show(
                   f"{escape(entry.batch_id)}, {entry.rows} rows, {entry.status}")
         if entry.decided_by:
             out.print(f"decided by {escape(entry.decided_by)} at {entry.decided_at}: {escape(entry.note or '')}")
+        if entry.status in ("releasing", "rejecting"):
+            verb = {"releasing": "release", "rejecting": "reject"}[entry.status]
+            out.print(f"its {verb} was interrupted: `integrity quarantine {verb} {escape(entry.id)} "
+                      f"--steward NAME` (or the next `integrity run {escape(entry.dataset)}`) "
+                      "finishes it" + ("; `reject` instead takes back what it published"
+                                       if verb == "release" else ""))
         for reason in entry.reasons:
             out.print("  reason: " + escape(json.dumps(reason, default=str, ensure_ascii=False)))
         table = Table()
@@ -86,7 +93,7 @@ def _decide(entry_id: str, decision: str, steward: str, note: str | None, projec
         proj = Project.load(project)
         action = release if decision == "released" else reject
         entry = action(proj, entry_id, steward=steward, note=note)
-        out.print(f"{escape(entry.id)}: {entry.status} by {escape(steward)}"
+        out.print(f"{escape(entry.id)}: {entry.status} by {escape(entry.decided_by or steward)}"
                   + (f" ({entry.rows} rows published)" if decision == "released" else ""))
 
 
@@ -108,7 +115,8 @@ def quarantine_reject(
     note: NoteOpt = None,
     project: ProjectOpt = Path("."),
 ) -> None:
-    """Keep an entry out for good (its rows stay on disk, marked rejected)."""
+    """Keep an entry out for good (its rows stay on disk, marked rejected); what an interrupted
+    release had published is taken back."""
     _decide(entry_id, "rejected", steward, note, project)
 
 

@@ -94,6 +94,8 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
 
 
 def _print_summary(summary: RunSummary) -> None:
+    for note in summary.notes:
+        out.print(f"{escape(summary.dataset)}: {escape(note)}")
     if not summary.batches:
         out.print(f"{escape(summary.dataset)}: no new rows.")
         return

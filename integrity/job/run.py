@@ -36,7 +36,8 @@ from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
 from integrity.job.project import Project
-from integrity.job.safety import failpoint, guarded, read_staged, stage
+from integrity.job.safety import clear_orphans, failpoint, guarded, read_staged, stage
+from integrity.job.steward import finish_interrupted
 from integrity.store import BatchRecord, QuarantineRecord, Store
 from integrity.suites import Suite, load_suite
 from integrity.types import BatchInfo, ValidationResult
@@ -73,6 +74,9 @@ class RunSummary:
     dataset: str
     run_id: int
     batches: list[BatchOutcome]
+    notes: list[str] = field(default_factory=list)
+    """Housekeeping besides the batches: interrupted steward decisions finished (or not), orphaned
+    staged copies removed."""
 
     @property
     def quarantined(self) -> bool:
@@ -98,7 +102,16 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
     with project.open_store() as store, store.lock(name):
         run_id = store.start_run(name)
         outcomes: list[BatchOutcome] = []
+        notes: list[str] = []
+
+        def note(message: str) -> None:
+            notes.append(message)
+            say(message)
+
         try:
+            finish_interrupted(project, store, dataset, note)
+            for orphan in clear_orphans(project, dataset, store.pending_batch_ids(name)):
+                note(f"removed {orphan.name}, a staged copy no pending batch refers to")
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
@@ -116,9 +129,10 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
-        summary = RunSummary(name, run_id, outcomes)
+        summary = RunSummary(name, run_id, outcomes, notes)
         status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
-        store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes]})
+        store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
+                                          **({"notes": notes} if notes else {})})
         return summary
 
 
@@ -253,8 +267,8 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
                      batch: Batch) -> tuple[Path, Audit]:
     """Stage the batch durably while it is validated: the write and its fsync (0.3 s for 1M rows)
     wait on the disk while validation keeps the cores busy. Nothing is recorded or published until
-    both are done, so a crash in between leaves only an unrecorded staged file, which the next
-    pull of the same rows overwrites."""
+    both are done, so a crash in between leaves only an unrecorded staged file, which the next run
+    removes (:func:`clear_orphans`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-stage") as pool:

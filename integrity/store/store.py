@@ -27,6 +27,7 @@ from integrity.store import schema as t
 from integrity.store.records import (
     FINAL_BATCH_STATUSES,
     QUARANTINE_DECISIONS,
+    QUARANTINE_IN_FLIGHT,
     AuditRecord,
     BatchRecord,
     QuarantineRecord,
@@ -229,6 +230,13 @@ class Store:
             row = conn.execute(query).first()
         return rows.batch_record(row) if row is not None else None
 
+    def pending_batch_ids(self, dataset: str) -> set[str]:
+        """Every batch of ``dataset`` still ``pending`` (their staged copies must be kept)."""
+        query = sa.select(t.batches.c.batch_id).where(t.batches.c.dataset == dataset,
+                                                      t.batches.c.status == "pending")
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
     def batch(self, batch_id: str) -> BatchRecord | None:
         with self._read() as conn:
             row = conn.execute(sa.select(t.batches).where(t.batches.c.batch_id == batch_id)).first()
@@ -307,7 +315,11 @@ class Store:
 
     def decide_quarantine(self, entry_id: str, *, decision: str, steward: str, note: str | None,
                           details: dict[str, Any] | None = None) -> QuarantineRecord:
-        """Release or reject a held entry, and write the audit row, in one transaction."""
+        """Release or reject a held entry, and write the audit row, in one transaction.
+
+        For a decision with no side effect outside the store. The steward's commands, which publish
+        or retract, record the decision under way first (:meth:`start_quarantine_decision`) and
+        final after the side effects (:meth:`finish_quarantine_decision`)."""
         if decision not in QUARANTINE_DECISIONS:
             raise ValueError(f"quarantine decision {decision!r} is unknown; use one of "
                              f"{', '.join(QUARANTINE_DECISIONS)}")
@@ -322,15 +334,69 @@ class Store:
                 .where(t.quarantine.c.id == row.id, t.quarantine.c.status == "held")
                 .values(status=decision, decided_by=steward, decided_at=now, note=note))
             if done.rowcount == 0:
-                current = conn.execute(sa.select(t.quarantine)
-                                       .where(t.quarantine.c.id == row.id)).one()
-                raise StoreError(
-                    f"quarantine entry {row.id} is already {current.status} (by "
-                    f"{current.decided_by} at {iso(current.decided_at)}); only held entries can be "
-                    "released or rejected")
+                raise _already_decided(conn, row.id)
             conn.execute(sa.insert(t.audit).values(
                 at=now, dataset=row.dataset, action=f"quarantine.{decision}", subject=row.id,
                 actor=steward, note=note,
+                details={"batch_id": row.batch_id, "path": row.path, "rows": row.rows,
+                         **(details or {})}))
+            updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
+        return rows.quarantine_record(updated)
+
+    def start_quarantine_decision(self, entry_id: str, *, decision: str, steward: str,
+                                  note: str | None, audit_action: str | None = None,
+                                  audit_details: dict[str, Any] | None = None) -> QuarantineRecord:
+        """Record a decision as under way before its side effects, in one transaction.
+
+        ``held`` becomes ``releasing`` or ``rejecting``; a ``releasing`` entry may become
+        ``rejecting`` (a reject overrides an interrupted release). ``audit_action`` (if given)
+        writes an audit row in the same transaction. Anything else raises StoreError.
+        """
+        if decision not in QUARANTINE_DECISIONS:
+            raise ValueError(f"quarantine decision {decision!r} is unknown; use one of "
+                             f"{', '.join(QUARANTINE_DECISIONS)}")
+        allowed = ["held"] if decision == "released" else ["held", "releasing"]
+        with self._write() as conn:
+            row = _find_quarantine(conn, entry_id)
+            if row is None:
+                raise StoreError(f"no quarantine entry matches {entry_id!r}")
+            done = conn.execute(
+                sa.update(t.quarantine)
+                .where(t.quarantine.c.id == row.id, t.quarantine.c.status.in_(allowed))
+                .values(status=QUARANTINE_IN_FLIGHT[decision], decided_by=steward,
+                        decided_at=utcnow(), note=note))
+            if done.rowcount == 0:
+                raise _already_decided(conn, row.id)
+            if audit_action is not None:
+                conn.execute(sa.insert(t.audit).values(
+                    at=utcnow(), dataset=row.dataset, action=audit_action, subject=row.id,
+                    actor=steward, note=note, details=audit_details or {}))
+            updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
+        return rows.quarantine_record(updated)
+
+    def finish_quarantine_decision(self, entry_id: str, *,
+                                   details: dict[str, Any] | None = None) -> QuarantineRecord:
+        """Make an under-way decision final (``releasing`` -> ``released``, ``rejecting`` ->
+        ``rejected``) and write its audit row, in one transaction; StoreError if none is under way.
+
+        The audit row names the steward who decided, whoever finished it (``details``)."""
+        with self._write() as conn:
+            row = _find_quarantine(conn, entry_id)
+            if row is None:
+                raise StoreError(f"no quarantine entry matches {entry_id!r}")
+            final = {v: k for k, v in QUARANTINE_IN_FLIGHT.items()}.get(row.status)
+            if final is None:
+                raise _already_decided(conn, row.id)
+            now = utcnow()
+            done = conn.execute(
+                sa.update(t.quarantine)
+                .where(t.quarantine.c.id == row.id, t.quarantine.c.status == row.status)
+                .values(status=final, decided_at=now))
+            if done.rowcount == 0:  # pragma: no cover - the dataset lock rules this out
+                raise _already_decided(conn, row.id)
+            conn.execute(sa.insert(t.audit).values(
+                at=now, dataset=row.dataset, action=f"quarantine.{final}", subject=row.id,
+                actor=row.decided_by or "", note=row.note,
                 details={"batch_id": row.batch_id, "path": row.path, "rows": row.rows,
                          **(details or {})}))
             updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
@@ -364,6 +430,13 @@ class Store:
             return locks.advisory_lock(self._engine, dataset, self.url_for_display)
         assert self._lock_dir is not None
         return locks.file_lock(self._lock_dir, dataset)
+
+
+def _already_decided(conn: Connection, entry_id: str) -> StoreError:
+    current = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == entry_id)).one()
+    return StoreError(f"quarantine entry {entry_id} is already {current.status} (by "
+                      f"{current.decided_by} at {iso(current.decided_at)}); only held entries can "
+                      "be released or rejected")
 
 
 def _find_quarantine(conn: Connection, entry_id: str) -> sa.Row[Any] | None:

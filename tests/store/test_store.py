@@ -334,6 +334,52 @@ def test_quarantine_decision_and_audit_commit_together(store: Store) -> None:
     assert store.quarantine_entry("e" * 32).status == "held"  # type: ignore[union-attr]
 
 
+def test_a_decision_is_recorded_under_way_then_final_with_one_audit_row(store: Store) -> None:
+    pending(store, "b1")
+    ids = ["a" * 16, "b" * 16]
+    store.complete_batch("b1", status="quarantined", published_rows=0, quarantined_rows=4,
+                         result=None, watermark=None, quarantine=[held(i, "b1") for i in ids])
+    releasing = store.start_quarantine_decision("a" * 16, decision="released", steward="ann",
+                                                note="fine")
+    assert (releasing.status, releasing.decided_by, releasing.note) == ("releasing", "ann", "fine")
+    assert store.audit() == []  # nothing is decided until the side effects are done
+    with pytest.raises(StoreError, match="already releasing"):
+        store.start_quarantine_decision("a" * 16, decision="released", steward="bob", note=None)
+    # a reject overrides a release under way, and says so in the same transaction
+    rejecting = store.start_quarantine_decision(
+        "a" * 16, decision="rejected", steward="bob", note="no", audit_action="quarantine.release_abandoned",
+        audit_details={"published": True})
+    assert (rejecting.status, rejecting.decided_by) == ("rejecting", "bob")
+    with pytest.raises(StoreError, match="already rejecting"):
+        store.start_quarantine_decision("a" * 16, decision="released", steward="ann", note=None)
+    rejected = store.finish_quarantine_decision("a" * 16, details={"retracted_from": "/p/x"})
+    assert rejected.status == "rejected" and rejected.decided_by == "bob"
+    with pytest.raises(StoreError, match="already rejected"):
+        store.finish_quarantine_decision("a" * 16)
+    with pytest.raises(StoreError, match="already held"):  # nothing under way to finish
+        store.finish_quarantine_decision("b" * 16)
+    abandoned, final = store.audit("orders")
+    assert (abandoned.action, abandoned.actor, abandoned.details) == (
+        "quarantine.release_abandoned", "bob", {"published": True})
+    assert (final.action, final.actor, final.note) == ("quarantine.rejected", "bob", "no")
+    assert final.details == {"batch_id": "b1", "path": f"/q/{'a' * 16}.parquet", "rows": 2,
+                             "retracted_from": "/p/x"}
+    store.start_quarantine_decision("b" * 16, decision="released", steward="ann", note=None)
+    assert [q.id for q in store.quarantine_entries("orders", "releasing")] == ["b" * 16]
+    assert store.finish_quarantine_decision("b" * 16).status == "released"
+    with pytest.raises(ValueError, match="released, rejected"):
+        store.start_quarantine_decision("b" * 16, decision="approve", steward="ann", note=None)
+
+
+def test_pending_batch_ids(store: Store) -> None:
+    pending(store, "b1")
+    pending(store, "b2")
+    store.complete_batch("b1", status="published", published_rows=10, quarantined_rows=0,
+                         result=None, watermark=None)
+    assert store.pending_batch_ids("orders") == {"b2"}
+    assert store.pending_batch_ids("other") == set()
+
+
 def test_quarantine_entries_are_found_by_unique_prefix(store: Store) -> None:
     pending(store, "b1")
     ids = ["abcdef0111", "abcdef0222", "abcdxf0333"]
