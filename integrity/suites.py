@@ -17,6 +17,7 @@ from integrity.checks import builtin_registry
 from integrity.checks.base import COMMON_ARGS, Registry
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
 from integrity.types import ExpectationConfig
+from integrity.yamlfile import YAML_SUFFIXES, read_yaml
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,10 @@ def load_suite(source: str | Path | Mapping[str, Any], registry: Registry | None
         return parse_suite(source, registry=registry, path=None)
     path = Path(source)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path.suffix.lower() in YAML_SUFFIXES:
+            data = read_yaml(path, error=SuiteError)  # bounded: size, aliases, binary files
+        else:
+            data = _parse_json(path.read_text(encoding="utf-8"), path)
     except FileNotFoundError:
         raise SuiteError(f"suite file not found: {path}. Check the --suite path.") from None
     except UnicodeDecodeError as exc:
@@ -48,24 +52,13 @@ def load_suite(source: str | Path | Mapping[str, Any], registry: Registry | None
                          "save the suite as UTF-8.") from None
     except OSError as exc:
         raise SuiteError(f"cannot read suite {path}: {exc.strerror}") from None
-    data = _parse_text(text, path)
     if not isinstance(data, Mapping):
         raise SuiteError(f"{path}: a suite is an object with 'name' and 'expectations', "
                          f"not a {type(data).__name__}")
     return parse_suite(data, registry=registry, path=str(path))
 
 
-def _parse_text(text: str, path: Path) -> Any:
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise SuiteError(f"{path}{where}: not valid YAML ({problem}). Fix the syntax there.") from None
+def _parse_json(text: str, path: Path) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

@@ -28,6 +28,10 @@ def run(
                        "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
+    new_store: Annotated[bool, typer.Option(
+        "--new-store", help="Create the results store even though earlier runs left state here "
+                            "(staged batches, published markers, quarantine): its watermarks start "
+                            "empty, so rows already published may be published again.")] = False,
 ) -> None:
     """Pull new rows, validate them, publish the clean ones and quarantine the rest.
 
@@ -39,7 +43,7 @@ def run(
             raise fail("--from/--to backfill one dataset at a time; name it instead of --all")
         from integrity.job import Project
 
-        proj = Project.load(project)
+        proj = Project.load(project, new_store=new_store)
         names = proj.dataset_names() if all_datasets else [dataset] if dataset else []
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "

@@ -35,11 +35,12 @@ from integrity.errors import ConfigError, IntegrityError
 from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
+from integrity.job.preflight import checked_dataset
 from integrity.job.project import Project
 from integrity.job.safety import clear_orphans, failpoint, guarded, read_staged, stage
 from integrity.job.steward import finish_interrupted
 from integrity.store import BatchRecord, QuarantineRecord, Store
-from integrity.suites import Suite, load_suite
+from integrity.suites import Suite
 from integrity.types import BatchInfo, ValidationResult
 
 Progress = Callable[[str], None]
@@ -93,11 +94,12 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
     """Run one dataset's job. ``start``/``end`` make it a backfill of that cursor range (see
     :mod:`integrity.job.backfill`: it never moves the watermark nor publishes a row twice)."""
     say = progress or (lambda _msg: None)
-    dataset = project.dataset(name)
+    # Every definition problem, before the store is opened or anything pulled (no pending batch).
+    checked = checked_dataset(project, name)
+    dataset, suite = checked.dataset, checked.suite
     backfill = start is not None or end is not None
     if backfill:
         check_range(name, dataset.cursor.column if dataset.cursor else None, start, end)
-    suite = load_suite(project.path(dataset.suite))
     secrets = _secret_values(project, dataset)
     with project.open_store() as store, store.lock(name):
         run_id = store.start_run(name)

@@ -53,10 +53,13 @@ class Store:
         self._owns_lock_dir = owns_lock_dir
 
     @classmethod
-    def open(cls, url: str | os.PathLike[str] = DEFAULT_URL) -> Store:
+    def open(cls, url: str | os.PathLike[str] | URL = DEFAULT_URL, *, create: bool = True) -> Store:
         """Connect to ``url`` and migrate its schema to the newest revision.
 
         A SQLite file (and a missing folder) is created privately; ``postgresql://`` uses psycopg 3.
+        With ``create=False`` a store that does not exist yet (no SQLite file; a PostgreSQL
+        database without our tables) is not created: :class:`~integrity.store.connect.StoreMissingError`
+        says where it was expected, so the caller can decide whether a new store is right.
         Raises StoreError, with the password hidden, when the store cannot be reached or migrated.
         """
         sa_url = connect.parse_url(url)
@@ -64,13 +67,30 @@ class Store:
         owns = False
         if sa_url.get_backend_name() == "sqlite":
             if connect.is_memory(sa_url):
+                if not create:
+                    raise connect.StoreMissingError("an in-memory results store never exists yet",
+                                                    location=":memory:")
                 lock_dir, owns = Path(tempfile.mkdtemp(prefix="integrity-locks-")), True
             else:
+                path = Path(str(sa_url.database)).expanduser().absolute()
+                if not create and not path.exists():
+                    raise connect.StoreMissingError(f"there is no results store at {path}",
+                                                    location=str(path))
                 sa_url = connect.prepare_sqlite_file(sa_url)
                 lock_dir = Path(str(sa_url.database)).parent / "locks"
         store = cls(connect.create_store_engine(sa_url), sa_url, lock_dir, owns_lock_dir=owns)
         try:
+            # A SQLite file is the store even before its tables exist: a concurrent first run
+            # creates the file, then migrates it.
+            if not create and sa_url.get_backend_name() != "sqlite" \
+                    and not connect.has_store(store._engine):
+                raise connect.StoreMissingError(
+                    f"the database {store.url_for_display} holds no results store (none of its "
+                    "tables)", location=store.url_for_display)
             connect.migrate(store._engine, store._writer)
+        except connect.StoreMissingError:
+            store.close()
+            raise
         except DBAPIError as exc:
             store.close()
             raise StoreError(f"cannot reach the results store at {store.url_for_display}: "
