@@ -56,11 +56,12 @@ def validate(
             metric over whole columns by groups, so peak memory stays flat as batches grow.
 
     Returns:
-        The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
-        ``exception_info`` filled in.
+        The GX-shaped result. Expectations that cannot run on this data (a missing column,
+        bounds GX rejects) or raised have ``outcome == Outcome.ERROR`` and their
+        ``exception_info`` filled in; ``meta["suite_warnings"]`` lists the suite's warnings.
 
     Raises:
-        SuiteError: the suite cannot be loaded, or does not fit the data (e.g. a missing column).
+        SuiteError: the suite cannot be loaded (``problems`` lists every problem).
         DataError: the data cannot be read; the message names the file and line when known.
     """
     fmt = _result_format(result_format)

@@ -57,11 +57,15 @@ def decode_text(data: bytes, source: str, *, error: type[IntegrityError]) -> str
 
 
 def parse_yaml(text: str, source: str, *, error: type[IntegrityError],
-               min_node_budget: int = MIN_NODE_BUDGET, expansion_factor: int = EXPANSION_FACTOR) -> Any:
-    """Compose ``text``, refuse recursive or exploding aliases, then build plain Python values."""
+               min_node_budget: int = MIN_NODE_BUDGET, expansion_factor: int = EXPANSION_FACTOR,
+               loader_class: Any = None) -> Any:
+    """Compose ``text``, refuse recursive or exploding aliases, then build plain Python values.
+
+    ``loader_class`` (a SafeLoader subclass) lets a caller record where values came from."""
     import yaml
 
-    loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if loader_class is None:
+        loader_class = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     loader = loader_class(text)
     try:
         node = loader.get_single_node()

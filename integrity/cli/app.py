@@ -53,9 +53,15 @@ def _root(
 
 
 def fail(message: str, code: int = EXIT_INPUT) -> typer.Exit:
-    """Print one red message on stderr; return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """Print one red message on stderr (one ``error:`` line per line of it); return the Exit."""
+    for line in message.splitlines() or [message]:
+        err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
     return typer.Exit(code)
+
+
+def warn(message: str) -> None:
+    """Print one yellow ``warning:`` line on stderr."""
+    err.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True)
 
 
 @contextmanager

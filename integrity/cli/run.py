@@ -13,7 +13,17 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from integrity.cli.app import EXIT_INPUT, ProjectOpt, app, err, fail, guard, out, settle_imports
+from integrity.cli.app import (
+    EXIT_INPUT,
+    ProjectOpt,
+    app,
+    err,
+    fail,
+    guard,
+    out,
+    settle_imports,
+    warn,
+)
 
 if TYPE_CHECKING:
     from integrity.job import RunSummary
@@ -88,10 +98,10 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
             summary = job.run(proj, name, start=start, end=end,
                                    progress=lambda msg: progress.update(task, description=escape(f"{name}: {msg}")))
         except IntegrityError as exc:
-            message = str(exc)
-            if f"{name!r}" not in message and f"dataset {name}" not in message:
-                message = f"dataset {name!r}: {message}"
-            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            for message in str(exc).splitlines() or [str(exc)]:  # a suite's problems: one each
+                if f"{name!r}" not in message and f"dataset {name}" not in message:
+                    message = f"dataset {name!r}: {message}"
+                err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
             return None
     _print_summary(summary)
     return summary
@@ -100,6 +110,8 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
 def _print_summary(summary: RunSummary) -> None:
     for note in summary.notes:
         out.print(f"{escape(summary.dataset)}: {escape(note)}")
+    for warning in summary.suite_warnings:
+        warn(f"dataset {summary.dataset!r}: {warning}")
     if not summary.batches:
         out.print(f"{escape(summary.dataset)}: no new rows.")
         return

@@ -21,6 +21,7 @@ from integrity.cli.app import (
     guard,
     out,
     settle_imports,
+    warn,
 )
 from integrity.jsonable import jsonable
 
@@ -59,15 +60,20 @@ def validate(
             raise typer.Exit(EXIT_PASSED)
         result = api.validate(data, suite, result_format=result_format, engine=engine,
                               low_memory=low_memory)
+        for warning in result.meta.get("suite_warnings") or []:
+            warn(str(warning))
         if json_out is not None:
             _write_json(result, json_out)
         if str(json_out) != "-":
             _print_result(result, data)
+        # An expectation that could not run is a failure (GX: success false), but a failure of
+        # the suite against this data rather than of the data: exit 2, after every other result.
         errors = [(i, r) for i, r in enumerate(result.results) if r.outcome.value == "error"]
         if errors:
             columns = result.meta.get("columns", {})
+            where = str(result.meta.get("suite_path") or suite)
             for index, item in errors:
-                err.print(f"[bold red]error:[/] {escape(_error_line(index, item, columns))}",
+                err.print(f"[bold red]error:[/] {escape(_error_line(where, index, item, columns))}",
                           soft_wrap=True)
             raise typer.Exit(EXIT_INPUT)
         raise typer.Exit(EXIT_PASSED if result.success else EXIT_FAILED)
@@ -170,13 +176,17 @@ def _observed(item: ExpectationResult) -> str:
     return ""
 
 
-def _error_line(index: int, item: ExpectationResult, columns: Mapping[str, str]) -> str:
+def _error_line(suite: str, index: int, item: ExpectationResult,
+                columns: Mapping[str, str]) -> str:
+    message = str(item.exception_info.get("exception_message") or "raised an exception")
+    first = message.strip().splitlines()[0] if message.strip() else "raised an exception"
+    if f"expectation #{index} (" in first:  # our own error: it names the place and the fix
+        return first
     cols = _columns(item.config.kwargs)
     types = ", ".join(f"{c} is {columns[c]}" for c in cols.split(", ") if c in columns)
-    message = str(item.exception_info.get("exception_message") or "raised an exception")
-    return (f"expectation #{index} ({item.config.type}) on {cols}"
+    return (f"{suite}: expectation #{index} ({item.config.type}) on {cols}"
             + (f" ({types})" if types else "")
-            + f" could not run: {message.splitlines()[0]}. Check its arguments against the column's type.")
+            + f" could not run: {first.rstrip('.')}. Check its arguments against the column's type.")
 
 
 def _value_text(value: Any) -> str:

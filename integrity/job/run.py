@@ -41,7 +41,7 @@ from integrity.job.safety import clear_orphans, failpoint, guarded, read_staged,
 from integrity.job.steward import finish_interrupted
 from integrity.store import BatchRecord, QuarantineRecord, Store
 from integrity.suites import Suite
-from integrity.types import BatchInfo, ValidationResult
+from integrity.types import BatchInfo, ExpectationResult, Outcome, ValidationResult
 
 Progress = Callable[[str], None]
 Audit = tuple[ValidationResult | None, GateDecision]
@@ -78,6 +78,8 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
     """Housekeeping besides the batches: interrupted steward decisions finished (or not), orphaned
     staged copies removed."""
+    suite_warnings: tuple[str, ...] = ()
+    """What the suite loaded with a warning (GX 0.x leftovers, bounds that never pass)."""
 
     @property
     def quarantined(self) -> bool:
@@ -131,7 +133,7 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
-        summary = RunSummary(name, run_id, outcomes, notes)
+        summary = RunSummary(name, run_id, outcomes, notes, suite.warnings)
         status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
         store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
                                           **({"notes": notes} if notes else {})})
@@ -208,7 +210,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     result, decision = audited or _audit(dataset, suite, batch)
     failpoint("after_validate")
     warned = {w.get("expectation_index") for w in decision.warnings}
-    failed = [f"#{i} {r.config.type}" + (" (warn)" if i in warned else "")
+    failed = [f"#{i} {r.config.type}" + _why(r) + (" (warn)" if i in warned else "")
               for i, r in enumerate(result.results) if not r.success] if result else \
         [f"suite could not run: {r.get('error')}" for r in decision.reasons]
     published, quarantined = decision.published, decision.quarantined
@@ -255,6 +257,14 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
                         revalidated_rows=revalidated, flagged_rows=flagged)
+
+
+def _why(result: ExpectationResult) -> str:
+    """Why an expectation failed, when it is not the data's fault: it could not run."""
+    if result.outcome is not Outcome.ERROR:
+        return ""
+    message = str(result.exception_info.get("exception_message") or "an error").strip()
+    return f" (could not run: {message.splitlines()[0] if message else 'an error'})"
 
 
 def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
