@@ -18,8 +18,8 @@ import pytest
 
 from integrity.job import Project
 from integrity.store import Store
-from tests.job.test_run import make_project, published_ids
 from tests.cli.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project, published_ids
 
 pytestmark = pytest.mark.integration
 

@@ -19,9 +19,9 @@ import sqlalchemy as sa
 
 from integrity.job import Project
 from integrity.store import Store
-from tests.pg import PG_URL
-from tests.job.test_run import make_project
 from tests.cli.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project
+from tests.pg import PG_URL
 
 pytestmark = pytest.mark.integration
 
