@@ -6,16 +6,12 @@ the first); a summary goes to stdout. Exit code 0 when every check passes, 2 oth
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from integrity.cli.app import EXIT_INPUT, ProjectOpt, app, err, guard, out
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from integrity.cli.app import EXIT_INPUT, ProjectOpt, app, clean, err, guard, out
 
 
 @app.command("check-config")
@@ -45,8 +41,8 @@ def check_config(
             _report([f"{folder}: no dataset definitions (<name>.yaml); add one per dataset."], proj.root)
         _report(check(proj, names), proj.root)
         out.print(f"OK: {len(names)} dataset{'s' * (len(names) != 1)} checked "
-                  f"({escape(_printable(', '.join(names)))}); results store "
-                  f"{escape(_printable(_store_for_display(proj.store_url)))}.", soft_wrap=True)
+                  f"({clean(', '.join(names))}); results store "
+                  f"{clean(_store_for_display(proj.store_url))}.", soft_wrap=True)
 
 
 def _report(problems: list[str], root: Path) -> None:
@@ -54,8 +50,8 @@ def _report(problems: list[str], root: Path) -> None:
     if not problems:
         return
     for problem in problems:
-        err.print(f"[bold red]error:[/] {escape(_printable(problem))}", soft_wrap=True)
-    out.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {escape(_printable(str(root)))}; "
+        err.print(f"[bold red]error:[/] {clean(problem)}", soft_wrap=True)
+    out.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} in {clean(str(root))}; "
               "nothing was run.", soft_wrap=True)
     raise typer.Exit(EXIT_INPUT)
 
@@ -64,8 +60,3 @@ def _store_for_display(url: str) -> str:
     from integrity.store.connect import display, parse_url
 
     return display(parse_url(url))
-
-
-def _printable(text: str) -> str:
-    """Definitions and suites are text from elsewhere: no terminal control sequence gets through."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

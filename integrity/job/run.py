@@ -68,6 +68,11 @@ class BatchOutcome:
     """Backfill only: of those, the rows the gate would hold today (reported, not quarantined)."""
     already_done: bool = False
     """Backfill only: the same range and content were backfilled before; nothing was redone."""
+    held_by: list[dict[str, Any]] = field(default_factory=list)
+    """The gate's reasons for what was held (one per failing expectation that held rows or the
+    batch; see :attr:`~integrity.gate.GateDecision.reasons`)."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """Failing ``warn`` expectations: recorded, nothing held."""
 
 
 @dataclass(frozen=True)
@@ -235,14 +240,15 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     if quarantined.height or held_empty:
         say(f"quarantining {quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
+        reasons = decision.reasons + decision.warnings  # warnings (action "warn") for the review
         files = project.quarantine_files(dataset)
         entry_id, path = guarded(
-            lambda: files.write(quarantined, info, kind=kind, reasons=decision.reasons),
+            lambda: files.write(quarantined, info, kind=kind, reasons=reasons),
             dataset, info, f"write {quarantined.height} rows to the quarantine {files.root}")
         failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
-            rows=quarantined.height, reasons=decision.reasons, status="held",
+            rows=quarantined.height, reasons=reasons, status="held",
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
     status = ("revalidated" if plan is not None and new_rows == 0 and info.row_count
               else "quarantined" if quarantine and not published.height
@@ -256,7 +262,8 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     staged.unlink(missing_ok=True)
     return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
-                        revalidated_rows=revalidated, flagged_rows=flagged)
+                        revalidated_rows=revalidated, flagged_rows=flagged,
+                        held_by=decision.reasons, warnings=decision.warnings)
 
 
 def _why(result: ExpectationResult) -> str:

@@ -37,8 +37,8 @@ from integrity.store.records import (
 from integrity.types import BatchInfo, ValidationResult
 
 DEFAULT_URL = "sqlite:///.integrity/integrity.db"
-MIN_PREFIX = 6
-"""The shortest quarantine id prefix accepted in place of the full id."""
+MIN_PREFIX = 4
+"""The shortest id prefix (of a quarantine entry or a batch) accepted in place of the full id."""
 
 
 class Store:
@@ -262,6 +262,14 @@ class Store:
             row = conn.execute(sa.select(t.batches).where(t.batches.c.batch_id == batch_id)).first()
         return rows.batch_record(row) if row is not None else None
 
+    def find_batch(self, batch_id: str) -> BatchRecord | None:
+        """The batch with id ``batch_id``, or the only one whose id starts with it (4+ characters).
+
+        Raises StoreError when the prefix is ambiguous or too short."""
+        with self._read() as conn:
+            row = _find(conn, t.batches.c.batch_id, batch_id, "batch")
+        return rows.batch_record(row) if row is not None else None
+
     def batches(self, dataset: str | None = None, limit: int = 100) -> list[BatchRecord]:
         """The latest batches, newest first."""
         query = (sa.select(t.batches)
@@ -328,9 +336,11 @@ class Store:
             return [rows.quarantine_record(r) for r in conn.execute(query)]
 
     def quarantine_entry(self, entry_id: str) -> QuarantineRecord | None:
-        """The entry with id ``entry_id``, or the only one whose id starts with it (6+ characters)."""
+        """The entry with id ``entry_id``, or the only one whose id starts with it (4+ characters).
+
+        Raises StoreError when the prefix is ambiguous or too short."""
         with self._read() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
         return rows.quarantine_record(row) if row is not None else None
 
     def decide_quarantine(self, entry_id: str, *, decision: str, steward: str, note: str | None,
@@ -345,7 +355,7 @@ class Store:
                              f"{', '.join(QUARANTINE_DECISIONS)}")
         now = utcnow()
         with self._write() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
             if row is None:
                 raise StoreError(f"no quarantine entry matches {entry_id!r}; list the held ones "
                                  "with Store.quarantine_entries(status='held')")
@@ -377,7 +387,7 @@ class Store:
                              f"{', '.join(QUARANTINE_DECISIONS)}")
         allowed = ["held"] if decision == "released" else ["held", "releasing"]
         with self._write() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
             if row is None:
                 raise StoreError(f"no quarantine entry matches {entry_id!r}")
             done = conn.execute(
@@ -401,7 +411,7 @@ class Store:
 
         The audit row names the steward who decided, whoever finished it (``details``)."""
         with self._write() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
             if row is None:
                 raise StoreError(f"no quarantine entry matches {entry_id!r}")
             final = {v: k for k, v in QUARANTINE_IN_FLIGHT.items()}.get(row.status)
@@ -459,15 +469,19 @@ def _already_decided(conn: Connection, entry_id: str) -> StoreError:
                       "be released or rejected")
 
 
-def _find_quarantine(conn: Connection, entry_id: str) -> sa.Row[Any] | None:
-    q = t.quarantine
-    row = conn.execute(sa.select(q).where(q.c.id == entry_id)).first()
-    if row is not None or len(entry_id) < MIN_PREFIX:
+def _find(conn: Connection, key: sa.Column[str], value: str, what: str) -> sa.Row[Any] | None:
+    """The row whose ``key`` is ``value``, or the only one whose ``key`` starts with it."""
+    table = key.table
+    row = conn.execute(sa.select(table).where(key == value)).first()
+    if row is not None:
         return row
-    found = list(conn.execute(sa.select(q).where(q.c.id.startswith(entry_id, autoescape=True))
-                              .order_by(q.c.id).limit(5)))
+    if len(value) < MIN_PREFIX:
+        raise StoreError(f"no {what} has the id {value!r}, and an id prefix needs at least "
+                         f"{MIN_PREFIX} characters; give more of the id")
+    found = list(conn.execute(sa.select(table).where(key.startswith(value, autoescape=True))
+                              .order_by(key).limit(5)))
     if len(found) > 1:
-        raise StoreError(f"quarantine id prefix {entry_id!r} is ambiguous: it matches "
-                         f"{', '.join(r.id for r in found)}{'...' if len(found) == 5 else ''}; "
-                         "give more characters")
+        ids = ", ".join(str(r._mapping[key.name]) for r in found)
+        raise StoreError(f"{what} id prefix {value!r} is ambiguous: it matches {ids}"
+                         f"{'...' if len(found) == 5 else ''}; give more characters")
     return found[0] if found else None

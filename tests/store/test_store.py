@@ -387,13 +387,30 @@ def test_quarantine_entries_are_found_by_unique_prefix(store: Store) -> None:
                          watermark=None, quarantine=[held(i, "b1") for i in ids])
     assert store.quarantine_entry("abcdef0222").id == "abcdef0222"  # type: ignore[union-attr]
     assert store.quarantine_entry("abcdef01").id == "abcdef0111"  # type: ignore[union-attr]
-    assert store.quarantine_entry("abcde") is None  # too short to be a prefix
+    assert store.quarantine_entry("abcdx").id == "abcdxf0333"  # type: ignore[union-attr]
     assert store.quarantine_entry("abcd_f03") is None  # LIKE wildcards are taken literally
-    assert store.quarantine_entry("zzzzzz") is None
+    assert store.quarantine_entry("zzzz") is None
+    with pytest.raises(StoreError, match=r"'abc'.*at least 4 characters"):
+        store.quarantine_entry("abc")  # too short to be a prefix
     with pytest.raises(StoreError, match=r"ambiguous.*abcdef0111, abcdef0222"):
         store.quarantine_entry("abcdef0")
     decided = store.decide_quarantine("abcdxf03", decision="rejected", steward="ann", note="spam")
     assert decided.id == "abcdxf0333" and decided.status == "rejected"
+
+
+def test_batches_are_found_by_unique_prefix_of_four_or_more(store: Store) -> None:
+    for batch_id in ("b1", "feed0011", "feed0022", "feed%033"):
+        pending(store, batch_id)
+    assert store.find_batch("b1").batch_id == "b1"  # type: ignore[union-attr]  # exact, however short
+    assert store.find_batch("feed001").batch_id == "feed0011"  # type: ignore[union-attr]
+    assert store.find_batch("feed%").batch_id == "feed%033"  # type: ignore[union-attr]  # literal %
+    assert store.find_batch("nope") is None
+    with pytest.raises(StoreError, match=r"batch id prefix 'feed' is ambiguous: it matches "
+                                         r"feed%033, feed0011, feed0022"):
+        store.find_batch("feed")
+    with pytest.raises(StoreError, match="at least 4 characters"):
+        store.find_batch("fee")
+    assert store.batch("feed001") is None  # the job's own lookups stay exact
 
 
 def test_record_audit_and_filter_by_dataset(store: Store) -> None:
