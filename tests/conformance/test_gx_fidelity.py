@@ -1,0 +1,50 @@
+"""The conformance cases written from GX 1.x's source and its own tests, run through integrity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from integrity.engine.polars_engine import validate_frame
+from integrity.errors import IntegrityError
+from integrity.suites import parse_suite
+from tests.conformance.fidelity import expectation_of, judge_case, load_fidelity_cases
+from tests.conformance.gx_cases import Case, frame
+from tests.conformance.known_failures import BUILT_BY_H7, FIDELITY_FAILURES
+
+CASES = load_fidelity_cases()
+
+
+def run_fidelity_case(case: Case) -> tuple[dict[str, Any] | None, BaseException | None]:
+    """Our result for the case as a dict, or the error that refused it."""
+    kwargs, result_format = expectation_of(case)
+    try:
+        suite = parse_suite({"name": "fidelity",
+                             "expectations": [{"type": case.expectation_type, "kwargs": kwargs}]})
+        result = validate_frame(frame(case), suite, result_format=result_format)
+    except IntegrityError as exc:
+        return None, exc
+    return result.results[0].to_dict(), None
+
+
+def _param(case: Case) -> Any:
+    reason = FIDELITY_FAILURES.get(case.id) or BUILT_BY_H7.get(case.id)
+    marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+    return pytest.param(case, id=case.id, marks=marks)
+
+
+def test_the_case_files_hold_at_least_300_cases() -> None:
+    assert len(CASES) >= 300
+
+
+def test_every_listed_failure_names_a_case() -> None:
+    ids = {c.id for c in CASES}
+    assert not (set(FIDELITY_FAILURES) | set(BUILT_BY_H7)) - ids
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_fidelity_case(case: Case) -> None:
+    result, error = run_fidelity_case(case)
+    problems = judge_case(case, result, error)
+    assert not problems, "; ".join(problems)
