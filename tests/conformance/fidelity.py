@@ -80,10 +80,10 @@ def _check_shape(file: str, test: dict[str, Any]) -> None:
         raise ValueError(f"{where}: gx: false needs gx_why")
 
 
-def expectation_of(case: Case) -> tuple[dict[str, Any], str]:
-    """The case's kwargs (without result_format) and its result format."""
+def expectation_of(case: Case) -> tuple[dict[str, Any], Any]:
+    """The case's kwargs (without result_format) and its result format (a name or GX's dict)."""
     kwargs = dict(case.test["in"])
-    return kwargs, str(kwargs.pop("result_format", "BASIC"))
+    return kwargs, kwargs.pop("result_format", "BASIC")
 
 
 def judge_case(case: Case, result: dict[str, Any] | None, error: BaseException | None, *,

@@ -11,7 +11,7 @@ from integrity.errors import IntegrityError
 from integrity.suites import parse_suite
 from tests.conformance.fidelity import expectation_of, judge_case, load_fidelity_cases
 from tests.conformance.gx_cases import Case, frame
-from tests.conformance.known_failures import BUILT_BY_H7, FIDELITY_FAILURES
+from tests.conformance.known_failures import BUILT_BY_H7, BUILT_BY_H7_TYPES, FIDELITY_FAILURES
 
 CASES = load_fidelity_cases()
 
@@ -29,7 +29,8 @@ def run_fidelity_case(case: Case) -> tuple[dict[str, Any] | None, BaseException 
 
 
 def _param(case: Case) -> Any:
-    reason = FIDELITY_FAILURES.get(case.id) or BUILT_BY_H7.get(case.id)
+    reason = (FIDELITY_FAILURES.get(case.id) or BUILT_BY_H7.get(case.id)
+              or BUILT_BY_H7_TYPES.get(case.expectation_type))
     marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
     return pytest.param(case, id=case.id, marks=marks)
 
@@ -41,6 +42,7 @@ def test_the_case_files_hold_at_least_300_cases() -> None:
 def test_every_listed_failure_names_a_case() -> None:
     ids = {c.id for c in CASES}
     assert not (set(FIDELITY_FAILURES) | set(BUILT_BY_H7)) - ids
+    assert not set(BUILT_BY_H7_TYPES) - {c.expectation_type for c in CASES}
 
 
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
