@@ -16,13 +16,17 @@ from tests.conformance.known_failures import BUILT_BY_H7, BUILT_BY_H7_TYPES, FID
 CASES = load_fidelity_cases()
 
 
-def run_fidelity_case(case: Case) -> tuple[dict[str, Any] | None, BaseException | None]:
-    """Our result for the case as a dict, or the error that refused it."""
+def run_fidelity_case(case: Case, *, low_memory: bool = False,
+                      ) -> tuple[dict[str, Any] | None, BaseException | None]:
+    """Our result for the case as a dict, or the error that refused it.
+
+    ``low_memory`` runs the batch in chunks of two rows, so every metric's merge form is used."""
     kwargs, result_format = expectation_of(case)
     try:
         suite = parse_suite({"name": "fidelity",
                              "expectations": [{"type": case.expectation_type, "kwargs": kwargs}]})
-        result = validate_frame(frame(case), suite, result_format=result_format)
+        result = validate_frame(frame(case), suite, result_format=result_format,
+                                low_memory=low_memory, chunk_rows=2 if low_memory else None)
     except IntegrityError as exc:
         return None, exc
     return result.results[0].to_dict(), None
@@ -48,5 +52,13 @@ def test_every_listed_failure_names_a_case() -> None:
 @pytest.mark.parametrize("case", [_param(c) for c in CASES])
 def test_fidelity_case(case: Case) -> None:
     result, error = run_fidelity_case(case)
+    problems = judge_case(case, result, error)
+    assert not problems, "; ".join(problems)
+
+
+@pytest.mark.parametrize("case", [_param(c) for c in CASES])
+def test_fidelity_case_in_two_row_chunks(case: Case) -> None:
+    """The low-memory run (chunks merged) is judged by the same case."""
+    result, error = run_fidelity_case(case, low_memory=True)
     problems = judge_case(case, result, error)
     assert not problems, "; ".join(problems)
