@@ -168,15 +168,11 @@ def _value_of_count(row: Mapping[str, Any]) -> Any:
 
 def _sortable(value: Any) -> tuple[int, str, Any]:
     """A sort key for values of any type: nulls last, then grouped by type, then by value."""
-    if value is None:
-        return 1, "", 0
-    if isinstance(value, dict):
-        return 0, "dict", tuple(_sortable(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return 0, "list", tuple(_sortable(v) for v in value)
-    if isinstance(value, bool | int | float):
-        return 0, "number", value
-    return 0, type(value).__name__, value
+    if isinstance(value, dict | list | tuple):
+        items = value.values() if isinstance(value, dict) else value
+        return 0, "sequence", tuple(_sortable(v) for v in items)
+    kind = "number" if isinstance(value, bool | int | float) else type(value).__name__
+    return (1, "", 0) if value is None else (0, kind, value)
 
 
 def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,
