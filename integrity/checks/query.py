@@ -33,6 +33,10 @@ def _context(batch: pl.LazyFrame, tables: Mapping[str, pl.LazyFrame]) -> pl.SQLC
 def unexpected_rows(spec: Spec) -> Check:
     """The SQL query unexpected_rows_query returns no rows."""
     query = spec.kwargs["unexpected_rows_query"].replace("{batch}", BATCH_TABLE)
+    if "{" in query or "}" in query:  # known without the data: refused when the suite loads
+        raise SuiteError(f"the query {spec.kwargs['unexpected_rows_query']!r} has a brace that is "
+                         "not part of {batch}; name the batch as {batch} exactly",
+                         argument="unexpected_rows_query")
     tables = dict(spec.tables)
     # Plan the query over empty frames of the same schemas, so a bad query fails at load time.
     empty = {name: pl.LazyFrame(schema=lf.collect_schema()) for name, lf in tables.items()}

@@ -49,6 +49,8 @@ class PlannedExpectation:
     config: ExpectationConfig
     result_format: ResultFormat
     catch: bool
+    partial_limit: int = 20
+    """GX's partial_unexpected_count: values in the partial lists (0: no partial lists)."""
     check: Check | None = None
     error: BaseException | None = None
     aliases: dict[str, str] = field(default_factory=dict)
@@ -200,12 +202,15 @@ def plan_suite(
     for index, config in enumerate(suite.expectations):
         fmt = override or ResultFormat.parse(config.kwargs.get("result_format"))
         explicit = catch_exceptions if catch_exceptions is not None else config.kwargs.get("catch_exceptions")
-        item = PlannedExpectation(index, config, fmt, catch=explicit is not False)
+        limit = ResultFormat.partial_count(
+            result_format if result_format is not None else config.kwargs.get("result_format"))
+        item = PlannedExpectation(index, config, fmt, catch=explicit is not False,
+                                  partial_limit=limit)
         planned.append(item)
         try:
             definition = registry.get(config.type)
             item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
-                                engine, chunk_rows, lf)
+                                engine, chunk_rows, lf, limit)
         except IntegrityError as exc:
             # What only the data shows (a missing column, a type the check cannot test, bounds
             # GX rejects while validating) fails this expectation alone, as in GX; the rest run.
@@ -223,7 +228,7 @@ def plan_suite(
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
            fmt: ResultFormat, path: str | None, index: int,
            tables: Mapping[str, pl.LazyFrame], engine: str, chunk_rows: int | None,
-           source: pl.LazyFrame) -> Check:
+           source: pl.LazyFrame, partial_limit: int = 20) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
@@ -253,7 +258,8 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
     try:
         # GX suite parameters ({"$PARAMETER": "now() - timedelta(days=1)"}) are evaluated once here.
         kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
-        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables, engine=engine,
+        spec = Spec(config.type, kwargs, schema, domain, fmt, partial_limit, tables=tables,
+                    engine=engine,
                     chunk_rows=chunk_rows, source=source if chunk_rows else None)
         return definition.build(spec)
     except SuiteError as exc:
@@ -448,6 +454,8 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             error = exc
         else:
             result = {} if item.result_format is ResultFormat.BOOLEAN_ONLY else verdict.result
+            if item.partial_limit == 0:  # GX leaves the partial lists out altogether
+                result = {k: v for k, v in result.items() if not k.startswith("partial_")}
             return ExpectationResult(item.config, verdict.success, result,
                                      Outcome.PASSED if verdict.success else Outcome.FAILED)
     assert error is not None
