@@ -2,7 +2,8 @@
 
 The query names the batch as ``{batch}`` (GX's placeholder) and may name the other tables given to the
 engine. It runs through polars' SQL context as its own pass over the batch; any row it returns is
-unexpected.
+unexpected. It must be one read-only SELECT (:mod:`integrity.sqlguard`): anything else is refused
+when the suite loads.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation
-from integrity.errors import SuiteError
+from integrity.errors import SuiteError, first_line
 from integrity.types import ResultFormat
 
 #: The name the batch is registered under; ``{batch}`` in the query is replaced with it.
@@ -32,19 +33,27 @@ def _context(batch: pl.LazyFrame, tables: Mapping[str, pl.LazyFrame]) -> pl.SQLC
 )
 def unexpected_rows(spec: Spec) -> Check:
     """The SQL query unexpected_rows_query returns no rows."""
-    query = spec.kwargs["unexpected_rows_query"].replace("{batch}", BATCH_TABLE)
+    from integrity.sqlguard import FIX, read_only_problem
+
+    written: str = spec.kwargs["unexpected_rows_query"]
+    query = written.replace("{batch}", BATCH_TABLE)
     tables = dict(spec.tables)
+    names = "name the batch {batch}" + (f" (other tables: {', '.join(sorted(tables))})"
+                                        if tables else "")
+    # polars' SQL is PostgreSQL's, with some DuckDB spellings. {batch} becomes a name of the same
+    # length, so the line and column of a parse error point into the query as written.
+    problem = read_only_problem(written.replace("{batch}", "_batch_"), ("postgres", "duckdb"))
+    if problem:
+        raise SuiteError(f"the query {problem}. {FIX} Select the rows that should not exist and "
+                         f"{names}.", argument="unexpected_rows_query")
     # Plan the query over empty frames of the same schemas, so a bad query fails at load time.
     empty = {name: pl.LazyFrame(schema=lf.collect_schema()) for name, lf in tables.items()}
     try:
         _context(pl.LazyFrame(schema=spec.schema), empty).execute(query).collect_schema()
     except Exception as exc:
-        raise SuiteError(
-            f"the query {spec.kwargs['unexpected_rows_query']!r} cannot run: {exc}. Write it in "
-            "polars SQL and name the batch {batch}"
-            + (f" (other tables: {', '.join(sorted(tables))})" if tables else ""),
-            argument="unexpected_rows_query",
-        ) from None
+        shown = written if len(written) <= 80 else written[:79] + "…"
+        raise SuiteError(f"the query {shown!r} cannot run: {first_line(exc)}. Write it in polars "
+                         f"SQL and {names}.", argument="unexpected_rows_query") from None
     limit = None if spec.result_format.at_least(ResultFormat.COMPLETE) else spec.partial_limit
 
     def run(batch: pl.LazyFrame) -> tuple[int, list[dict[str, Any]]]:
