@@ -20,7 +20,7 @@ import polars as pl
 from integrity.checks.base import Registry
 from integrity.connectors import readers
 from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
-from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
+from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError, first_line
 from integrity.suites import Suite, load_suite, parse_suite
 from integrity.types import Outcome, ResultFormat, ValidationResult
 
@@ -39,6 +39,7 @@ def validate(
     registry: Registry | None = None,
     engine: str | None = None,
     low_memory: bool = False,
+    allow_ragged: bool = False,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -54,6 +55,9 @@ def validate(
             (counts, sums, extremes, moments, value counts, unexpected lists) are computed chunk
             by chunk, distinct counts, repeated values and the median out of core, and any other
             metric over whole columns by groups, so peak memory stays flat as batches grow.
+        allow_ragged: a CSV row with the wrong number of fields is kept, every field in the
+            ``_integrity_ragged`` column, and fails a built-in row-level expectation (appended after
+            the suite's own) instead of making the file unreadable.
 
     Returns:
         The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
@@ -66,7 +70,8 @@ def validate(
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
-    lf, source = _frame(data)
+    lf, source = _frame(data, allow_ragged=allow_ragged)
+    the_suite = readers.with_input_checks(the_suite, lf.collect_schema().names())
     try:
         plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
                           chunk_rows=CHUNK_ROWS if low_memory else None)
@@ -75,10 +80,10 @@ def validate(
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
         if source is None:
-            raise DataError(f"cannot compute over the frame: {readers.first_line(exc)}") from None
-        raise readers.read_errors(exc, source) from None
+            raise DataError(f"cannot compute over the frame: {first_line(exc)}") from None
+        raise readers.read_errors(exc, source, allow_ragged=allow_ragged) from None
     if source is not None and any(r.outcome is Outcome.ERROR for r in result.results):
-        _probe(lf, source)
+        _probe(lf, source, allow_ragged=allow_ragged)
     meta = {
         "data": source if source is not None else f"<{type(data).__name__}>",
         "suite_path": the_suite.path,
@@ -95,13 +100,14 @@ def explain(
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
     engine: str | None = None,
+    allow_ragged: bool = False,
 ) -> str:
     """Describe the plan (metrics, de-duplication, number of queries) without running it.
 
-    Only the data's schema is read.
+    Only the data's schema is read (and a CSV checked: see :func:`validate`).
     """
     return plan(data, suite, result_format=result_format, registry=registry,
-                engine=engine).describe()
+                engine=engine, allow_ragged=allow_ragged).describe()
 
 
 def plan(
@@ -111,12 +117,14 @@ def plan(
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
     engine: str | None = None,
+    allow_ragged: bool = False,
 ) -> Plan:
     """The engine's plan for ``suite`` over ``data``: what :func:`explain` describes."""
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
-    lf, _ = _frame(data)
+    lf, _ = _frame(data, allow_ragged=allow_ragged)
+    the_suite = readers.with_input_checks(the_suite, lf.collect_schema().names())
     return plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
 
 
@@ -147,18 +155,18 @@ def _load(suite: SuiteSource, registry: Registry | None) -> Suite:
     return load_suite(Path(suite), registry=registry)
 
 
-def _frame(data: Data) -> tuple[pl.LazyFrame, str | None]:
+def _frame(data: Data, *, allow_ragged: bool = False) -> tuple[pl.LazyFrame, str | None]:
     if isinstance(data, pl.LazyFrame):
         return data, None
     if isinstance(data, pl.DataFrame):
         return data.lazy(), None
     if isinstance(data, str | os.PathLike):
         source = os.fspath(data)
-        return readers.scan(source), source
+        return readers.scan(source, allow_ragged=allow_ragged), source
     raise TypeError(f"data must be a path, a glob or a polars frame, not {type(data).__name__}")
 
 
-def _probe(lf: pl.LazyFrame, source: str) -> None:
+def _probe(lf: pl.LazyFrame, source: str, *, allow_ragged: bool = False) -> None:
     """Raise a DataError when the file itself cannot be read (not just one expectation).
 
     The engine turns a failing query into per-expectation error results; when the cause is the data
@@ -168,4 +176,4 @@ def _probe(lf: pl.LazyFrame, source: str) -> None:
     try:
         lf.select(pl.all().null_count()).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise readers.read_errors(exc, source) from None
+        raise readers.read_errors(exc, source, allow_ragged=allow_ragged) from None

@@ -47,6 +47,10 @@ def validate(
         "--low-memory", help="Read the batch in row chunks: peak memory stays flat as batches "
                              "grow (5M rows: 375 MiB; 50M: 457 MiB), in about twice the time.")
     ] = False,
+    allow_ragged: Annotated[bool, typer.Option(
+        "--allow-ragged", help="Keep CSV rows with the wrong number of fields (every field in "
+                               "the _integrity_ragged column); each fails a built-in row-level "
+                               "check instead of the file being refused.")] = False,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with guard(data):
@@ -55,10 +59,11 @@ def validate(
         settle_imports()
 
         if explain:
-            out.print(escape(api.explain(data, suite, result_format=result_format, engine=engine)))
+            out.print(escape(api.explain(data, suite, result_format=result_format, engine=engine,
+                                         allow_ragged=allow_ragged)))
             raise typer.Exit(EXIT_PASSED)
         result = api.validate(data, suite, result_format=result_format, engine=engine,
-                              low_memory=low_memory)
+                              low_memory=low_memory, allow_ragged=allow_ragged)
         if json_out is not None:
             _write_json(result, json_out)
         if str(json_out) != "-":
@@ -67,8 +72,8 @@ def validate(
         if errors:
             columns = result.meta.get("columns", {})
             for index, item in errors:
-                err.print(f"[bold red]error:[/] {escape(_error_line(index, item, columns))}",
-                          soft_wrap=True)
+                line = _error_line(index, item, columns, result.meta.get("suite_path"))
+                err.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
             raise typer.Exit(EXIT_INPUT)
         raise typer.Exit(EXIT_PASSED if result.success else EXIT_FAILED)
 
@@ -170,13 +175,17 @@ def _observed(item: ExpectationResult) -> str:
     return ""
 
 
-def _error_line(index: int, item: ExpectationResult, columns: Mapping[str, str]) -> str:
+def _error_line(index: int, item: ExpectationResult, columns: Mapping[str, str],
+                suite_path: str | None = None) -> str:
+    from integrity.engine.messages import run_error_fix
+
     cols = _columns(item.config.kwargs)
     types = ", ".join(f"{c} is {columns[c]}" for c in cols.split(", ") if c in columns)
     message = str(item.exception_info.get("exception_message") or "raised an exception")
-    return (f"expectation #{index} ({item.config.type}) on {cols}"
+    return ((f"{suite_path}: " if suite_path else "")
+            + f"expectation #{index} ({item.config.type}) on {cols}"
             + (f" ({types})" if types else "")
-            + f" could not run: {message.splitlines()[0]}. Check its arguments against the column's type.")
+            + f" could not run: {message.splitlines()[0]}. {run_error_fix(item.config)}.")
 
 
 def _value_text(value: Any) -> str:

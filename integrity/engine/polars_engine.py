@@ -29,6 +29,7 @@ from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
+from integrity.engine.messages import listed, run_error, run_error_fix
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
 from integrity.suites import Suite
 from integrity.types import (
@@ -50,6 +51,8 @@ class PlannedExpectation:
     error: BaseException | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     """Local metric name -> column alias in the fused query (or pass id)."""
+    path: str | None = None
+    """The suite file, for error messages."""
 
 
 @dataclass
@@ -194,7 +197,7 @@ def plan_suite(
     for index, config in enumerate(suite.expectations):
         fmt = override or ResultFormat.parse(config.kwargs.get("result_format"))
         explicit = catch_exceptions if catch_exceptions is not None else config.kwargs.get("catch_exceptions")
-        item = PlannedExpectation(index, config, fmt, catch=explicit is not False)
+        item = PlannedExpectation(index, config, fmt, catch=explicit is not False, path=suite.path)
         planned.append(item)
         try:
             definition = registry.get(config.type)
@@ -233,7 +236,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
                 if name not in schema:
                     raise SuiteError(
                         f"column {name!r} is not in the batch.{did_you_mean(str(name), columns)} "
-                        f"The batch has: {', '.join(columns)}.",
+                        f"The batch has: {listed(columns)}.",
                         path=path, index=index, expectation_type=config.type, argument=arg_name)
     domain = None
     condition = config.kwargs.get("row_condition")
@@ -442,11 +445,15 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
                                      Outcome.PASSED if verdict.success else Outcome.FAILED)
     assert error is not None
     if not item.catch:
+        if isinstance(error, SuiteError) and error.path is None:
+            raise SuiteError(error.detail, path=item.path, index=item.index,
+                             expectation_type=item.config.type, argument=error.argument) from None
         if isinstance(error, IntegrityError):
             raise error
-        raise SuiteError(f"failed while evaluating: {type(error).__name__}: {error}",
-                         index=item.index, expectation_type=item.config.type) from error
-    message = f"{type(error).__name__}: {error}"
+        raise SuiteError(f"could not run: {run_error(error)}. {run_error_fix(item.config)}.",
+                         path=item.path, index=item.index,
+                         expectation_type=item.config.type) from error
+    message = run_error(error)
     return ExpectationResult(
         item.config, False, {}, Outcome.ERROR,
         exception_info={
