@@ -36,15 +36,22 @@ class FilesConnector(ConnectorBase):
         cursor: Cursor column, or None to take new files only.
         path: A file or a glob (``data/*.parquet``, ``drops/**/*.csv``).
         format: ``parquet``, ``csv``, ``tsv`` or ``ndjson``; by default from each file's extension.
+        allow_ragged: keep CSV rows with the wrong number of fields (every field in
+            ``_integrity_ragged``) for a built-in row-level check to quarantine, instead of
+            refusing the file.
     """
 
     def __init__(self, *, dataset: str, cursor: str | None = None, path: str,
-                 format: str | None = None) -> None:
+                 format: str | None = None, allow_ragged: bool = False) -> None:
         if format is not None and format.lower() not in _FORMAT_NAMES:
             names = sorted(_FORMAT_NAMES)
             raise ConfigError(f"dataset {dataset!r}: unknown file format {format!r}."
                               f"{did_you_mean(format.lower(), names)} Use one of: {', '.join(names)}.")
+        if not isinstance(allow_ragged, bool):
+            raise ConfigError(f"dataset {dataset!r}: allow_ragged must be true or false, not "
+                              f"{allow_ragged!r}.")
         self.dataset, self.cursor, self.path = dataset, cursor, path
+        self.allow_ragged = allow_ragged
         self.format = _FORMAT_NAMES[format.lower()] if format else None
 
     def pull(self, since: Watermark, until: Any = None) -> Batch:
@@ -68,13 +75,14 @@ class FilesConnector(ConnectorBase):
     def _read(self, file: Path) -> pl.DataFrame:
         fmt = self.format or file_format(file)
         try:
-            return scan_files([str(file)], fmt, tsv=file.suffix.lower() == ".tsv").collect()
+            return scan_files([str(file)], fmt, tsv=file.suffix.lower() == ".tsv",
+                              allow_ragged=self.allow_ragged).collect()
         except DataError:
             raise
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
             if self.format is not None and file.suffix.lower() not in FORMATS:
                 raise DataError(f"{file}: cannot read it as {self.format} ({first_line(exc)}).") from None
-            raise read_errors(exc, file) from None
+            raise read_errors(exc, file, allow_ragged=self.allow_ragged) from None
 
 
 _FORMAT_NAMES = {"parquet": "parquet", "csv": "csv", "tsv": "tsv", "ndjson": "ndjson",

@@ -32,6 +32,7 @@ from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
+from integrity.engine.messages import listed, run_error, run_error_fix
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean, located
 from integrity.suites import Suite
 from integrity.types import (
@@ -55,6 +56,8 @@ class PlannedExpectation:
     error: BaseException | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     """Local metric name -> column alias in the fused query (or pass id)."""
+    path: str | None = None
+    """The suite file, for error messages."""
 
 
 @dataclass
@@ -205,7 +208,7 @@ def plan_suite(
         limit = ResultFormat.partial_count(
             result_format if result_format is not None else config.kwargs.get("result_format"))
         item = PlannedExpectation(index, config, fmt, catch=explicit is not False,
-                                  partial_limit=limit)
+                                  partial_limit=limit, path=suite.path)
         planned.append(item)
         try:
             definition = registry.get(config.type)
@@ -246,7 +249,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
                 if name not in schema:
                     raise SuiteError(
                         f"column {name!r} is not in the batch.{did_you_mean(str(name), columns)} "
-                        f"The batch has: {', '.join(columns)}.",
+                        f"The batch has: {listed(columns)}.",
                         path=path, index=index, expectation_type=config.type, argument=arg_name)
     domain = None
     condition = config.kwargs.get("row_condition")
@@ -460,16 +463,20 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
                                      Outcome.PASSED if verdict.success else Outcome.FAILED)
     assert error is not None
     if not item.catch:
+        if isinstance(error, SuiteError) and error.path is None:
+            raise SuiteError(error.detail, path=item.path, index=item.index,
+                             expectation_type=item.config.type, argument=error.argument) from None
         if isinstance(error, IntegrityError):
             raise error
-        raise SuiteError(f"failed while evaluating: {type(error).__name__}: {error}",
-                         index=item.index, expectation_type=item.config.type) from error
-    # Ours say what to do (planning errors also where; polars appends its plan after a blank
-    # line); others keep their class name, as in GX.
-    message = (str(error) if isinstance(error, SuiteError) else
-               located(str(error).split("\n\n")[0], path=path, index=item.index,
-                       expectation_type=item.config.type) if isinstance(error, IntegrityError)
-               else f"{type(error).__name__}: {error}")
+        raise SuiteError(f"could not run: {run_error(error)}. {run_error_fix(item.config)}.",
+                         path=item.path, index=item.index,
+                         expectation_type=item.config.type) from error
+    # Ours say what to do (planning errors also where); others keep their class name, as in GX.
+    # One line either way: polars appends its plan after the first.
+    message = (run_error(error) if isinstance(error, SuiteError) or
+               not isinstance(error, IntegrityError) else
+               located(run_error(error), path=path or item.path, index=item.index,
+                       expectation_type=item.config.type))
     return ExpectationResult(
         item.config, False, {}, Outcome.ERROR,
         exception_info={
