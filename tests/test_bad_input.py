@@ -327,8 +327,11 @@ def test_an_unexpected_rows_query_that_is_not_one_read_only_select_is_refused(
         tmp_path: Path, query: str, problem: str) -> None:
     suite = write_suite(tmp_path, {"name": "t", "expectations": [
         {"type": "unexpected_rows_expectation", "kwargs": {"unexpected_rows_query": query}}]})
+    # Refused when the suite loads, on the query's own line, before any data is read.
+    line = next(i for i, text in enumerate(suite.read_text().splitlines(), 1)
+                if "unexpected_rows_query" in text)
     input_error(integrity("validate", str(good_parquet(tmp_path)), "--suite", str(suite)),
-                f"error: {suite}: expectation #0 (unexpected_rows_expectation): argument "
+                f"error: {suite}:{line}: expectation #0 (unexpected_rows_expectation): argument "
                 f"'unexpected_rows_query': the query {problem}",
                 "Write one read-only SELECT (WITH ... SELECT is fine).")
 

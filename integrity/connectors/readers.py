@@ -201,7 +201,7 @@ def _maybe_empty(file: Path, separator: str, texts: list[int]) -> list[int]:
     if not texts:
         return []
     head = pl.read_csv(file, separator=separator, n_rows=INFER_SCHEMA_ROWS, infer_schema=False,
-                       columns=texts, truncate_ragged_lines=True)
+                       columns=texts, truncate_ragged_lines=True, glob=False)
     return [i for i, name in zip(texts, head.columns, strict=True)
             if head[name].null_count() == head.height]
 

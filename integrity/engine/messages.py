@@ -12,8 +12,8 @@ from integrity.types import ExpectationConfig
 
 def run_error(error: BaseException) -> str:
     """The cause of an error raised while an expectation ran, in one line."""
-    if isinstance(error, IntegrityError):
-        return first_line(error)
+    if isinstance(error, IntegrityError):  # ours: one line already, with the fix at its end
+        return first_line(error, limit=4000)
     return f"{type(error).__name__}: {first_line(error)}"
 
 
