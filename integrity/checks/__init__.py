@@ -16,6 +16,7 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     distribution_ks,
     multicolumn,
     pair,
+    poison,
     query,
     table,
 )
