@@ -66,9 +66,9 @@ from integrity.checks.poison.normalize import END, NOT_ALNUM, SAME_SENTENCE, STA
 @dataclass(frozen=True)
 class Rule:
     """One kind of instruction: ``phrases`` are precise regexes, each checked only on the rows
-    where ``anchor`` (a plain alternation of words every phrase contains) occurs. A regex of
-    many gapped phrases costs hundreds of microseconds a row; the anchor costs well under one
-    and rules out almost every clean row."""
+    where ``anchor`` (a plain alternation of words every phrase contains) occurs. A precise
+    regex of gapped phrases costs microseconds a row; the anchor a fraction of one, and it
+    rules out almost every clean row."""
 
     name: str
     reason: str
@@ -99,10 +99,15 @@ def pattern(regex: str, anchor: str) -> Phrase:
     return Phrase(anchor, regex)
 
 
-def rule(name: str, reason: str, *phrases: Phrase) -> Rule:
+def rule(name: str, reason: str, *phrases: Phrase, per_regex: int = 0) -> Rule:
+    """A rule of ``phrases``, joined into one regex each ``per_regex`` phrases (0: all in one).
+    Fewer regexes compile faster (compiling is most of a small batch's cost); the override
+    phrases stay in pairs, since joining all of them lets the automaton's states multiply."""
     anchors = sorted({p.anchor for p in phrases})
+    size = per_regex or len(phrases)
+    groups = [phrases[i:i + size] for i in range(0, len(phrases), size)]
     return Rule(name, reason, "|".join(f"(?:{a})" for a in anchors),
-                tuple(p.regex for p in phrases))
+                tuple("|".join(f"(?:{p.regex})" for p in group) for group in groups))
 
 
 def _rot13(text: str) -> str:
@@ -420,7 +425,8 @@ def _aimed_phrases() -> list[Phrase]:
 
 
 RULES: tuple[Rule, ...] = (
-    rule("override", "orders the AI to drop its earlier instructions", *_override_phrases()),
+    rule("override", "orders the AI to drop its earlier instructions", *_override_phrases(),
+         per_regex=2),
     rule("role_change", "gives the AI a new role or mode", *_role_phrases()),
     rule("prompt_leak", "asks the AI to reveal its hidden prompt or instructions",
          *_reveal_phrases()),

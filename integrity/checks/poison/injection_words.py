@@ -30,7 +30,7 @@ EN_RULES = words(
 EN_IMPERATIVE = ("(?:(?:^|[\\n.!?:;\"'(\\[>*-]) *|" + START + words(
     "please", "now", "just", "kindly", "simply", "and", "then", "so", "also", "you must",
     "you should", "you need to", "you have to", "you will", "i want you to", "i need you to",
-    "i order you to", "i command you to") + " +)")
+    "i order you to", "i command you to") + "[ ,:;-]+)")
 EN_ROLE_NOUN = words(
     "ai", "assistant", "chatbot", "chat bot", "bot", "model", "language model", "llm",
     "agent", "gpt", "chatgpt", "dan", "persona", "character", "role", "mode", "unrestricted",

@@ -56,8 +56,8 @@ def text_column(spec: Spec, argument: str = "column") -> pl.Expr:
     if dtype in (pl.String, pl.Null, pl.Categorical) or isinstance(dtype, pl.Enum):
         return pl.col(name).cast(pl.String)
     raise ColumnTypeError(
-        f"{spec.type} reads text, but column {name!r} is {dtype}; point it at a text column "
-        "(or cast this one to text first).")
+        f"column {name!r} is {dtype}, but this expectation reads text; point it at a text "
+        "column (or cast this one to text first).")
 
 
 def normalized(text: pl.Expr) -> pl.Expr:

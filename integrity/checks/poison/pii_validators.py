@@ -170,13 +170,17 @@ def find_phones(text: str, regions: Sequence[str]) -> list[str]:
 
 
 def _valid_phone(phonenumbers: Any, run: str, regions: Sequence[str | None]) -> str | None:
+    """How the number reads where its numbering plan holds (every region that accepts it),
+    masked to its last three digits; None when no plan does."""
+    valid = []
     for region in regions:
         try:
             parsed = phonenumbers.parse(run, region)
         except phonenumbers.NumberParseException:
             continue
         if phonenumbers.is_valid_number(parsed):
-            national = str(parsed.national_number)
             where = phonenumbers.region_code_for_number(parsed) or region or "?"
-            return f"+{parsed.country_code} …{national[-3:]} ({where}, numbering plan valid)"
-    return None
+            valid.append(f"+{parsed.country_code} …{str(parsed.national_number)[-3:]} ({where})")
+    if not valid:
+        return None
+    return " or ".join(valid) + ", numbering plan valid"

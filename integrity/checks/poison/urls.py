@@ -2,7 +2,8 @@
 anywhere but the domains a steward allows.
 
 A link is anything a chat client turns into one: ``scheme://`` URLs, ``www.`` names, names with
-a path (``bit.ly/x``) and bare domain names with a common top-level domain (``refund-help.xyz``).
+a path (``bit.ly/x``) and bare domain names with a common top-level domain (``refund-help.xyz``;
+a rarer one only with a path, so that "file.txt" is no link).
 Its host is read the way a browser reads it (after the last ``@`` of the authority, up to a
 port, path or backslash; NFKC folds fullwidth dots). A row is flagged for a host outside
 ``allowed_domains`` (the domain itself or a subdomain), and the details say when that host is
@@ -47,12 +48,13 @@ LINK = "|".join([
     r"(?i)\bwww\.[a-z0-9\p{L}-]+(?:\.[a-z0-9\p{L}-]+)+(?:[/?#:]" + _BODY + _TAIL + ")?",
     r"(?i)@?\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:" + "|".join(_TLDS) + r")\b(?:[/?#]"
     + _BODY + _TAIL + r"|/)?",
+    r"(?i)@?\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.[a-z]{2,24}/(?:" + _BODY + _TAIL + ")?",
 ])
 """What a chat client would turn into a link (a leading '@' marks an e-mail host, skipped)."""
 SCRIPT_URI = r"(?i)\b(?:data:[a-z]+/[a-z0-9.+-]+[;,]|javascript:)"
 _HOST = r"(?i)^(?:[a-z][a-z0-9+.-]*://)?(?:[^/?#@\\]*@)?(\[[0-9a-f:.]+\]|[^/?#:\\@]+)"
 _IP_HOST = r"(?i)^(?:\[[0-9a-f:.]+\]|(?:\d+|0x[0-9a-f]+)(?:\.(?:\d+|0x[0-9a-f]+)){0,3})$"
-_GATE = r"(?i)://|www\.|data:|javascript:|\.(?:" + "|".join(_TLDS) + r")\b"
+_GATE = r"(?i)://|www\.|data:|javascript:|\.[a-z]{2,24}/|\.(?:" + "|".join(_TLDS) + r")\b"
 
 
 def _allowed_regex(domains: Sequence[str]) -> str:
@@ -119,6 +121,12 @@ def _why(link: str, host: str | None) -> str:
     return f"link to {shown!r}, which is not in allowed_domains"
 
 
+def _script_why(uri: str) -> str:
+    if uri.lower().startswith("javascript"):
+        return "javascript: URI runs code when clicked"
+    return f"{uri.rstrip(';,').lower()} URI embeds content in the link itself"
+
+
 def _explainer(allowed: str) -> Callable[[Sequence[str]], list[list[str]]]:
     def explain(texts: Sequence[str]) -> list[list[str]]:
         frame = pl.Series(list(texts), dtype=pl.String).to_frame("t").select(
@@ -130,8 +138,7 @@ def _explainer(allowed: str) -> Callable[[Sequence[str]], list[list[str]]]:
         found = found.with_columns(_hosts(pl.col("links")).alias("hosts"))
         reasons: list[list[str]] = []
         for row in found.iter_rows(named=True):
-            mine = [f"{s.rstrip(';,:').lower()} URI embeds content or code"
-                    for s in dict.fromkeys(row["scripts"] or [])]
+            mine = [_script_why(s) for s in dict.fromkeys(row["scripts"] or [])]
             for link, host in zip(row["links"] or [], row["hosts"] or [], strict=False):
                 if host is None or not re.search(allowed, host):
                     mine.append(_why(link, host))
