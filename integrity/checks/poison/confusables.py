@@ -5,9 +5,9 @@ A word is flagged when it mixes Latin with another script and every letter of th
 has a lookalike in the larger one (Unicode's confusables, see
 :mod:`integrity.checks.poison.tables`): the word reads as one script but is spelled in two, which
 is what a spoof needs and what a person mixing languages does not produce. A Russian sentence
-with "iPhone" as its own word mixes scripts across words, not within one; "iPhoneом" keeps an
-ending whose letters look like nothing Latin; a Cyrillic ending on a Latin brand in Cyrillic
-text ("iPhoneа") is inflection, not disguise. None of those are flagged.
+with "iPhone" as its own word mixes scripts across words, not within one, and "iPhoneом" keeps
+an ending whose letters look like nothing Latin: neither is flagged. A one-letter Cyrillic ending
+that looks Latin ("iPhoneа") cannot be told from a disguise ("Applе") and is flagged.
 
 polars' regex finds the rows where a Latin letter touches a letter of a confusable script (a
 handful in a clean batch); only those rows are read word by word in Python.
@@ -47,7 +47,7 @@ def _script(ch: str) -> str:
     return name.split()[0] if name else "UNKNOWN"
 
 
-def _disguised(word: str, text_scripts: set[str]) -> str | None:
+def _disguised(word: str) -> str | None:
     """Why ``word`` is a mixed-script disguise, or None."""
     letters = [c for c in word if unicodedata.category(c).startswith("L")]
     scripts: dict[str, list[str]] = {}
@@ -62,27 +62,14 @@ def _disguised(word: str, text_scripts: set[str]) -> str | None:
         reads, odd = other, "LATIN"
     else:
         return None
-    if reads == "LATIN" and other in text_scripts and _is_ending(word, other):
-        return None  # "чехол для iPhoneа": a Latin name inflected in the text's own language
     shown = ", ".join(f"{c!r} (U+{ord(c):04X} {unicodedata.name(c, '?')})"
                       for c in dict.fromkeys(scripts[odd]))
     return (f"{excerpt(word, 40)!r} reads as {reads.title()} but is spelled with "
             f"{odd.title()} letters: {shown}")
 
 
-def _is_ending(word: str, script: str) -> bool:
-    """``word`` is Latin letters followed by letters of ``script`` only."""
-    kinds = [_script(c) == script for c in word if c.isalpha()]
-    first = kinds.index(True)
-    return first > 0 and all(kinds[first:])
-
-
 def _reasons(text: str) -> list[str]:
-    words = _WORD.findall(text)
-    # Scripts of the words that are written in one script only: the text's own languages.
-    text_scripts = {next(iter({_script(c) for c in w})) for w in words
-                    if len({_script(c) for c in w}) == 1}
-    found = [why for w in words if (why := _disguised(w, text_scripts))]
+    found = [why for w in _WORD.findall(text) if (why := _disguised(w))]
     return list(dict.fromkeys(found))[:5]
 
 

@@ -5,8 +5,9 @@ Flagged: bidi overrides; bidi embeddings, isolates and marks outside right-to-le
 unbalanced in it); zero-width characters; tag characters (ASCII smuggling); private-use code
 points; runs of variation selectors (data smuggled after an emoji); other invisible fillers.
 
-Not flagged, because real text needs them: ZWNJ and ZWJ after a letter of a script that joins
-(Persian, Arabic, the Indic scripts), ZWJ inside an emoji sequence (👩‍👩‍👧), tag characters that
+Not flagged, because real text needs them: ZWNJ between two letters of a script that joins
+(Persian, Arabic, the Indic scripts), ZWJ between letters of a script that conjoins (the Indic
+ones), ZWJ inside an emoji sequence (👩‍👩‍👧), tag characters that
 spell a subdivision flag (🏴 England), one variation selector after a character (❤️, 1️⃣) or an
 ideographic variation selector after a Han character, a byte order mark that opens the text, and
 bidi marks or balanced embeddings in text that really is Arabic, Hebrew, Syriac or Thaana.
@@ -28,10 +29,12 @@ from integrity.checks.poison.normalize import text_column
 from integrity.checks.poison.rows import ROW_ARGS, row_check
 
 _RTL = r"[\p{Arabic}\p{Hebrew}\p{Syriac}\p{Thaana}\p{Nko}]"
-# Scripts whose letters join or conjoin, where ZWNJ and ZWJ are ordinary spelling.
-_JOINING = (r"[\p{Arabic}\p{Syriac}\p{Nko}\p{Devanagari}\p{Bengali}\p{Gurmukhi}\p{Gujarati}"
-            r"\p{Oriya}\p{Tamil}\p{Telugu}\p{Kannada}\p{Malayalam}\p{Sinhala}\p{Mongolian}"
-            r"\p{Khmer}\p{Myanmar}\p{Tibetan}]")
+# Scripts that conjoin letters, where ZWJ and ZWNJ pick the form of a conjunct.
+_INDIC = (r"\p{Devanagari}\p{Bengali}\p{Gurmukhi}\p{Gujarati}\p{Oriya}\p{Tamil}\p{Telugu}"
+          r"\p{Kannada}\p{Malayalam}\p{Sinhala}\p{Khmer}\p{Myanmar}\p{Tibetan}")
+# Scripts whose letters join, where ZWNJ between two letters is ordinary spelling (Persian
+# "می‌خواهم"). ZWJ is not: running Arabic-script text has no use for it.
+_JOINING = f"[\\p{{Arabic}}\\p{{Syriac}}\\p{{Nko}}\\p{{Mongolian}}{_INDIC}]"
 _PICTO = r"[\p{Extended_Pictographic}\x{1F9B0}-\x{1F9B3}]"
 _EMOJI_TAIL = r"[\x{FE0F}\x{1F3FB}-\x{1F3FF}]*"
 _TAGS = r"[\x{E0000}-\x{E007F}]"
@@ -52,11 +55,17 @@ class HiddenRule:
 
 
 def _zero_width_residual(t: pl.Expr) -> pl.Expr:
-    joined = t.str.replace_all(f"({_JOINING}" + r"\p{M}*)[\x{200C}\x{200D}]", "$1")
-    # A match consumes the pictograph after the joiner, so a family of four needs three passes.
-    for _ in range(3):
-        joined = joined.str.replace_all(f"({_PICTO}{_EMOJI_TAIL})\u200d({_PICTO})", "$1$2")
-    return joined.str.replace_all(r"^\x{FEFF}", "")
+    """The text without the joiners real spelling needs: ZWNJ between two letters of a joining
+    script, ZWJ between two letters or marks of a conjoining (Indic) one, ZWJ inside an emoji
+    sequence; and a byte order mark that opens the text."""
+    # A match consumes the letter after the joiner, so a chain needs more than one pass.
+    out = t
+    for _ in range(2):
+        out = out.str.replace_all(f"({_JOINING}" + r"\p{M}*)\x{200C}" + f"({_JOINING})", "$1$2")
+        out = out.str.replace_all(f"([{_INDIC}]" + r"\p{M}*)\x{200D}" + f"([{_INDIC}])", "$1$2")
+    for _ in range(3):  # a family of four has three joiners
+        out = out.str.replace_all(f"({_PICTO}{_EMOJI_TAIL})\u200d({_PICTO})", "$1$2")
+    return out.str.replace_all(r"^\x{FEFF}", "")
 
 
 def _rtl_balanced(t: pl.Expr) -> pl.Expr:
@@ -97,11 +106,22 @@ def rule_hits(text: pl.Expr) -> list[pl.Expr]:
     return [r.residual(text).str.contains(r.found) for r in RULES]
 
 
+def _flags(series: pl.Series) -> pl.Series:
+    text = series.cast(pl.String)
+    suspect = text.str.contains(_SUSPECT).fill_null(False)
+    out = pl.Series(series.name, [False] * len(series), dtype=pl.Boolean)
+    if not suspect.any():
+        return out
+    rows = suspect.arg_true()
+    found = text.gather(rows).to_frame("t").select(pl.any_horizontal(rule_hits(pl.col("t"))))
+    return out.scatter(rows, found.to_series().fill_null(False))
+
+
 def hidden_mask(text: pl.Expr) -> pl.Expr:
-    """True where ``text`` holds a hidden character; only rows with a suspect character at all
-    (one scan) are looked at closely."""
-    return (pl.when(text.str.contains(_SUSPECT))
-            .then(pl.any_horizontal(rule_hits(text))).otherwise(False))
+    """True where ``text`` holds a hidden character. One scan finds the rows with a suspect
+    character at all; only those are taken out and looked at closely (under when/then each
+    rule would gather and scatter its rows again)."""
+    return text.map_batches(_flags, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def _name(ch: str) -> str:

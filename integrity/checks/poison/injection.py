@@ -23,7 +23,7 @@ import polars as pl
 
 from integrity.checks.base import Check, Spec, expectation
 from integrity.checks.poison.injection_rules import RULES, Rule
-from integrity.checks.poison.normalize import skeleton, split_letters, text_column
+from integrity.checks.poison.normalize import skeleton, split_letters, text_column, words
 from integrity.checks.poison.rows import ROW_ARGS, excerpt, row_check
 
 #: Runs of text that may hide an encoded instruction, and how each is decoded.
@@ -41,36 +41,64 @@ _DEPTH = 2
 
 
 def _rule_hit(skel: pl.Expr, rule: Rule) -> pl.Expr:
-    phrases = [skel.str.contains("(?i)" + p) for p in rule.phrases]
-    return (pl.when(skel.str.contains("(?i)" + rule.anchor))
-            .then(pl.any_horizontal(phrases)).otherwise(False))
+    """The rule on one reading: each group of phrases runs on the rows holding its anchor."""
+    groups = [pl.when(skel.str.contains("(?i)" + anchor))
+              .then(skel.str.contains("(?i)" + regex)).otherwise(False)
+              for anchor, regex in rule.phrases]
+    return pl.when(skel.str.contains("(?i)" + rule.anchor)).then(
+        pl.any_horizontal(groups)).otherwise(False)
 
 
 _ANY_ANCHOR = "(?i)" + "|".join(f"(?:{r.anchor})" for r in RULES)
 
 
-def _reading(skel: pl.Expr) -> list[pl.Expr]:
-    """Each rule's verdict on one reading, behind one scan for every rule's anchor at once."""
-    anchored = skel.str.contains(_ANY_ANCHOR)
-    return [pl.when(anchored).then(_rule_hit(skel, r)).otherwise(False) for r in RULES]
+# A text written in rot13 is read decoded as well when it holds two common short words of
+# English, French, Spanish or German in rot13 ("gur", "lbh" and "naq" are "the", "you" and
+# "and"), one of the nouns instructions are made of ("vafgehpgvbaf" is "instructions") or a
+# link ("uggcf://" is "https://").
+_ROT13 = {c: codecs.encode(c, "rot13") for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+_ROT13_WORDS = "(?i)(?-u:\\b)" + words(*(codecs.encode(w, "rot13") for w in (
+    "the", "you", "your", "and", "this", "with", "all", "now", "are", "for", "of", "is", "to",
+    "tes", "les", "des", "vous", "pour", "que", "las", "los", "para", "del", "esta", "un",
+    "una", "die", "der", "und", "das", "mit", "du", "ein", "eine", "mir", "dich", "dein",
+    "deine", "de", "la", "el", "en", "le", "et", "tu", "tus"))) + "(?-u:\\b)"
+_ROT13_NOUNS = "(?i)" + words(*(codecs.encode(w, "rot13") for w in (
+    "instruction", "prompt", "system", "rules", "guidelines", "directives", "anweisung",
+    "befehl", "regeln", "consigne", "regles", "instruccion", "reglas", "istruzion",
+    "instruc", "instructie", "indicaciones", "consignes", "tarea", "aufgabe", "[inst]",
+    "<<sys>>", "http:", "https:")))
+READINGS = ("as written", "letters joined", "rot13")
+"""The readings each rule is checked on, in the order of :func:`rule_hits`' column groups."""
 
 
 def rule_hits(texts: pl.Series) -> pl.DataFrame:
-    """One boolean column per rule (named as the rule, in :data:`RULES` order) for ``texts``.
+    """For ``texts``, one boolean column per rule and reading, named ``"<rule>|<reading>"``.
 
-    The skeleton is computed once as a column and the ~100 patterns read that column: polars
-    evaluates a shared subexpression again inside each when/then branch, which made the same
-    rules five times slower when written as one expression over the text. Rows with letters
-    split by separators are read a second time with them joined."""
-    frame = (pl.DataFrame({"t": texts}, schema={"t": pl.String}).lazy()
+    The skeleton is computed once as a column, and the rules run on the few rows that hold
+    an anchor of any rule, taken out of the batch once (a shared subexpression under
+    when/then is evaluated again in each branch, and every branch gathers and scatters its
+    rows: the same rules as one expression over the text ran five times slower). Rows with
+    letters split by separators are read a second time with them joined, rows written in
+    rot13 decoded."""
+    skel = pl.col("s")
+    split, joined = split_letters(skel)
+    frame = (pl.DataFrame({"t": texts}, schema={"t": pl.String}).lazy().with_row_index("i")
              .with_columns(skeleton(pl.col("t")).alias("s"))
-             .with_columns(split_letters(pl.col("s"))[0].alias("split")))
-    joined = split_letters(pl.col("s"))[1]
-    return (frame.with_columns(pl.when(pl.col("split")).then(joined).otherwise(None).alias("j"))
-            .select([(plain | pl.when(pl.col("split")).then(other).otherwise(False)).alias(r.name)
-                     for r, plain, other in zip(RULES, _reading(pl.col("s")),
-                                                _reading(pl.col("j")), strict=True)])
-            .collect())
+             .with_columns(split.alias("split"),
+                           ((skel.str.count_matches(_ROT13_WORDS) >= 2)
+                            | skel.str.contains(_ROT13_NOUNS)).alias("rot"))
+             .collect())
+    readings = [("as written", frame.select("i", "s")),
+                ("letters joined", frame.filter("split").select("i", joined.alias("s"))),
+                ("rot13", frame.filter("rot").select(
+                    "i", skel.str.replace_many(_ROT13).alias("s")))]
+    out = frame.select("i")
+    for reading, rows in readings:
+        anchored = rows.filter(skel.str.contains(_ANY_ANCHOR))
+        hits = anchored.select("i", *[_rule_hit(skel, r).alias(f"{r.name}|{reading}")
+                                      for r in RULES])
+        out = out.join(hits, on="i", how="left", maintain_order="left")
+    return out.drop("i").fill_null(False)
 
 
 def plain_hits(texts: pl.Series) -> pl.Series:
@@ -172,21 +200,26 @@ def injection_mask(text: pl.Expr) -> pl.Expr:
 
 
 def explain(texts: Sequence[str]) -> list[list[str]]:
-    """Which rules flag each text, with the matched words, and which encodings hide one."""
+    """Which rules flag each text (and in which reading), with the matched words, and which
+    encodings hide one."""
     series = pl.Series(list(texts), dtype=pl.String)
     hits = rule_hits(series)
     skel_expr = skeleton(pl.col("t"))
-    readings = series.to_frame("t").select(skel_expr.alias("s"),
-                                           split_letters(skel_expr)[1].alias("j"))
+    read = series.to_frame("t").select(
+        skel_expr.alias("as written"), split_letters(skel_expr)[1].alias("letters joined"),
+        skel_expr.str.replace_many(_ROT13).alias("rot13"))
     encoded = _decoded_verdicts(texts)
     reasons: list[list[str]] = []
     for i, row in enumerate(hits.iter_rows(named=True)):
         mine = []
         for r in RULES:
-            if row[r.name]:
-                match = (_first_match(r, readings["s"][i])
-                         or _first_match(r, readings["j"][i]))
-                mine.append(f"{r.name}: {r.reason}" + (f" ({excerpt(match)!r})" if match else ""))
+            for reading in READINGS:
+                if row[f"{r.name}|{reading}"]:
+                    match = _first_match(r, read[reading][i])
+                    how = "" if reading == "as written" else f" ({reading})"
+                    mine.append(f"{r.name}{how}: {r.reason}"
+                                + (f" ({excerpt(match)!r})" if match else ""))
+                    break
         mine += [f"encoded: {kind} payload decodes to an instruction" for kind in encoded[i]]
         reasons.append(mine)
     return reasons
@@ -205,7 +238,7 @@ def _first_match(rule: Rule, skel: str | None) -> str | None:
 @functools.cache
 def _compiled(rule_name: str) -> tuple[re.Pattern[str], ...]:
     rule = next(r for r in RULES if r.name == rule_name)
-    return tuple(re.compile(p, re.IGNORECASE) for p in rule.phrases)
+    return tuple(re.compile(regex, re.IGNORECASE) for _, regex in rule.phrases)
 
 
 @expectation("expect_column_values_to_not_contain_prompt_injection", family="poison",

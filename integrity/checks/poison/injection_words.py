@@ -22,12 +22,15 @@ EN_OVERRIDE = words(
 EN_EARLIER = words(
     "previous", "previously", "prior", "above", "earlier", "preceding", "foregoing", "former",
     "initial", "original", "existing", "preset", "default", "system", "developer",
-    "developers", "hidden", "given", "pre-set", "built-in", "upstream")
+    "developers", "hidden", "given", "pre-set", "built-in", "upstream", "received",
+    "you received", "you were given", "you were told", "you got", "before this", "so far",
+    "up to now", "until now", "your operator", "your developer", "your creator")
 EN_RULES = words(
     "instruction", "instructions", "prompt", "prompts", "rules", "directives", "directive",
     "guidelines", "commands", "guardrails", "constraints", "restrictions", "programming",
-    "system prompt", "system message", "safety rules", "conditioning", "directions")
-EN_IMPERATIVE = ("(?:(?:^|[\\n.!?:;\"'(\\[>*-]) *|" + START + words(
+    "system prompt", "system message", "safety rules", "conditioning", "directions",
+    "guidance", "briefing", "rule")
+EN_IMPERATIVE = ("(?:(?:^|[\\n.!?:;,\"'(\\[>*-]) *|" + START + words(
     "please", "now", "just", "kindly", "simply", "and", "then", "so", "also", "you must",
     "you should", "you need to", "you have to", "you will", "i want you to", "i need you to",
     "i order you to", "i command you to") + "[ ,:;-]+)")

@@ -46,7 +46,8 @@ _FOLD_CLASS = "[" + "".join(sorted(_FOLD)) + "]"
 # as letters spells no instruction). '!' and '|' are left alone: they end sentences and
 # separate words far more often than they spell an 'i'.
 _LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
-_SPLIT_ROWS = r"[a-zA-Z][-._*][a-zA-Z][-._*][a-zA-Z]"
+# Single letters joined by separators ("i.g.n.o.r.e", "d.u"), not dotted names ("shop.example").
+_SPLIT_ROWS = r"(?:^|[^a-zA-Z])[a-zA-Z](?:[-._*][a-zA-Z])+(?:$|[^a-zA-Z])"
 
 
 def text_column(spec: Spec, argument: str = "column") -> pl.Expr:

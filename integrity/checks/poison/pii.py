@@ -36,11 +36,28 @@ _EMAIL_PY = re.compile(_EMAIL.replace("|(?i)", "|").replace("(?:at|@)", "(?:[aA]
                        .replace("(?:dot|\\.)", "(?:[dD][oO][tT]|\\.)"))
 # Candidate rows for the entities Python validates (cheap, generous regexes).
 _GATES = {
-    "phone": r"\d[\d \t().\-/]{5,20}\d",
     "credit_card": r"\d(?:[ -]?\d){11,18}",
     "iban": r"(?i)[a-z]{2}\d{2}(?: ?[a-z0-9]){10}",
     "ip_address": r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:",
 }
+# A phone number is written as one (international prefix, area code in brackets, three groups
+# of digits) or named as one near some digits: bare runs of digits are order numbers.
+_PHONE_SHAPE = r"(?:\+|\b00)\d|\(\d{2,5}\) ?\d|\d{2,5}[ .\-/]\d{2,4}[ .\-/]\d{2,5}"
+_PHONE_WORD = (r"(?i)call|phone|number|tel|mobile|cell|whats ?app|sms|text me|reach me|ring|fax|"
+               r"anruf|ruf|telefon|handy|nummer|appel|portable|joindre|num[eé]ro|ll[aá]m|"
+               r"tel[eé]fono|m[oó]vil|celular|n[uú]mero|chiama|cellulare")
+# Dates, times and amounts look like grouped digits; the phone gate reads the text without them.
+_DATES_AMOUNTS = (r"\b\d{1,4}[./-]\d{1,2}[./-]\d{1,4}\b|\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{2})?|"
+                  r"\b\d{1,2}:\d{2}(?::\d{2})?\b")
+
+
+def _candidates(entity: str, text: pl.Series) -> pl.Series:
+    """Rows worth validating for ``entity`` (two plain scans each, no Python)."""
+    if entity != "phone":
+        return text.str.contains(_GATES[entity]).fill_null(False)
+    plain = text.str.replace_all(_DATES_AMOUNTS, " ")
+    return (plain.str.contains(_PHONE_SHAPE)
+            | (plain.str.contains(_PHONE_WORD) & plain.str.contains(r"\d{3}"))).fill_null(False)
 
 
 def _finder(entity: str, regions: Sequence[str]) -> Callable[[str], list[str]]:
@@ -68,7 +85,7 @@ def _flags(series: pl.Series, entities: Sequence[str], regions: Sequence[str]) -
     for entity in entities:
         if entity == "email":
             continue
-        candidates = text.str.contains(_GATES[entity]).fill_null(False) & ~flags
+        candidates = _candidates(entity, text) & ~flags
         if not candidates.any():
             continue
         rows = candidates.arg_true()

@@ -39,23 +39,24 @@ _CARD_BRANDS: tuple[tuple[str, tuple[tuple[int, int], ...], tuple[int, ...]], ..
 _CARD_GROUPS = {(4, 4, 4, 4), (4, 4, 4, 4, 3), (4, 6, 5), (4, 6, 4), (4, 4, 4, 4, 2),
                 (4, 4, 4, 1), (4, 4, 4, 2), (4, 4, 4, 3)}
 
-CARD_RUN = re.compile(r"(?<![\d.,])\d(?:[ -]?\d){11,18}(?![\d.,])")
+CARD_RUN = re.compile(r"(?<![^\W_])(?<![.,])\d(?:[ -]?\d){11,18}(?![^\W_])(?![.,]\d)")
 IBAN_RUN = re.compile(r"(?i)(?<![a-z0-9])[a-z]{2}\d{2}(?: ?[a-z0-9]){10,32}")
 IPV4_RUN = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 IPV6_RUN = re.compile(r"(?i)(?<![0-9a-z:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![0-9a-z:])")
-PHONE_RUN = re.compile(r"(?:\+|(?<!\d)00)?\(?(?<![\d,.])\d[\d \t().\-/]{5,20}\d(?![\d,])")
+# Not glued to letters or digits on either side ("A8424-493854", "LX132238023DE" are codes).
+PHONE_RUN = re.compile(
+    r"(?<![^\W_])(?<![,.])(?:\+|00)?\(?\d[\d \t().\-/]{5,20}\d(?![^\W_])(?!,\d)")
 
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|version|ver\.?|build|firmware|fw|release|os|sdk)\s*$")
 # Words that make a number something other than a phone number.
 _NOT_PHONE_CONTEXT = re.compile(
-    r"(?i)(?:order|bestell|auftrag|commande|pedido|ordine|encomenda|invoice|rechnung|facture|"
-    r"factura|fattura|ticket|case|ref|reference|referenz|référence|tracking|sendung|colis|"
-    r"envío|envio|paket|parcel|package|shipment|account|konto|compte|cuenta|conto|card|karte|"
-    r"carte|tarjeta|iban|sku|serial|seriennummer|model|modell|modèle|artikel|article|item|"
-    r"customer\s*(?:id|no|number)|kunden|client|id|no\.?|nr\.?|n°|nº|#)\W{0,3}"
-    r"(?:\w+\W{1,3}){0,2}$")
+    r"(?i)(?:\b(?:order|bestell|auftrag|commande|pedido|ordine|encomenda|invoice|rechnung|"
+    r"facture|factura|fattura|ticket|case|ref|referen|référence|tracking|sendung|colis|envío|"
+    r"envio|seguimiento|suivi|paket|parcel|package|shipment|account|konto|compte|cuenta|conto|"
+    r"card|karte|carte|tarjeta|iban|sku|serial|serien|model|modell|modèle|artikel|article|"
+    r"item|kunden|client|customer|id|no|nr|n°|nº)\w*\.?|#)[^\w.!?]{0,3}(?:\w+[^\w.!?]{1,3}){0,2}$")
 _PHONE_CONTEXT = re.compile(
-    r"(?i)(?:call|phone|tel|telephone|mobile|cell|whats\s?app|sms|text me|reach me|ring|fax|"
+    r"(?i)\b(?:call|phone|tel|telephone|mobile|cell|whats\s?app|sms|text me|reach me|ring|fax|"
     r"contact|number is|anrufen|ruf|rufen|telefon|handy|nummer|erreichbar|appel|appelez|"
     r"appelle|téléphone|telephone|portable|joindre|numéro|llamar|llámame|llamame|llámeme|"
     r"teléfono|telefono|móvil|movil|celular|número|chiama|chiamami|cellulare|numero)")
@@ -153,12 +154,15 @@ def find_phones(text: str, regions: Sequence[str]) -> list[str]:
         before = text[max(0, match.start() - 40):match.start()]
         after = text[match.end():match.end() + 4]
         digits = re.sub(r"\D", "", run)
+        names = [m.start() for m in _PHONE_CONTEXT.finditer(before) if m.start() >= len(before) - 30]
+        named = bool(names)
+        not_phone = _NOT_PHONE_CONTEXT.search(before)
+        if not_phone and named and names[-1] > not_phone.start():
+            not_phone = None  # "the case works. phone 0151 ...": the nearer word counts
         if (len(digits) < 7 or len(digits) > 15 or _DATE.match(run) or _DOTTED_QUAD.match(run)
-                or _CURRENCY.match(after)
-                or re.search(r"[€$£]\s?$", before) or _NOT_PHONE_CONTEXT.search(before)):
+                or _CURRENCY.match(after) or re.search(r"[€$£]\s?$", before) or not_phone):
             continue
         international = run.startswith(("+", "00"))
-        named = bool(_PHONE_CONTEXT.search(before[-30:]))
         grouped = bool(re.search(r"\d[ ().\-/]+\d", run))
         if not (international or named or grouped):
             continue

@@ -16,10 +16,12 @@ SPOOFED = [
     ("Аmazon refund", "U+0410"),
     ("p\u200bаypal", "U+0430"),                            # a zero-width space inside
     ("gοοgle account", "GREEK SMALL LETTER OMICRON"),
+    # An ending that looks Latin cannot be told from a disguise of "Apple".
+    ("Подтвердите Applе", "U+0435"),
+    ("Чехол для iPhoneа пришёл быстро", "U+0430"),
 ]
 GENUINE = [
     "Купил новый iPhone, очень доволен",   # a Latin brand as its own word
-    "Чехол для iPhoneа пришёл быстро",     # a Cyrillic ending on a Latin name
     "Мне нравится iPhoneом пользоваться",
     "αβγ Greek letters and ASCII words",
     "Bonjour, ça va très bien",
