@@ -18,7 +18,7 @@ For each indicator in :data:`INDICATORS` (a registry: batch-level indicators reg
 Run from the project root::
 
     .venv/bin/python scripts/bench_poison.py                      # full run (a few minutes)
-    .venv/bin/python scripts/bench_poison.py --rows 1000000       # throughput at 1M texts
+    .venv/bin/python scripts/bench_poison.py --rows 1000000 --throughput-only  # 1M texts
     .venv/bin/python scripts/bench_poison.py --quick              # smoke (seconds)
 
 The poisons come from scripts/poison_corpus.py, written apart from the detectors' tuning
@@ -214,6 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20260)
     parser.add_argument("--show", type=int, default=0, help="print N misses and false alarms")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--throughput-only", action="store_true",
+                        help="skip the accuracy batches, measure throughput only")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 3 clean batches, 1 poisoned per count, 200 rows")
     args = parser.parse_args(argv)
@@ -222,9 +224,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.counts = [5, 20]
     chosen = [INDICATORS[n] for n in args.indicators]
     started = time.perf_counter()
+    seconds = throughput(chosen, rows=args.rows, repeat=args.repeat, seed=args.seed + 1)
+    if args.throughput_only:
+        for name, taken in seconds.items():
+            print(f"{name}: {args.rows:,} texts in {taken:.2f} s ({args.rows / taken:,.0f} texts/s)")
+        return 0
     tallies = accuracy(chosen, clean=args.clean, poisoned=args.poisoned, rows=args.batch_rows,
                        counts=args.counts, seed=args.seed)
-    seconds = throughput(chosen, rows=args.rows, repeat=args.repeat, seed=args.seed + 1)
     print(report(tallies, seconds, args.rows, args.counts, args.batch_rows))
     failed = [f"{n}: {what} {value:.3f} < {target}"
               for n, t in tallies.items() for what, value in

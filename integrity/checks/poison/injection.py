@@ -90,8 +90,9 @@ def rule_hits(texts: pl.Series) -> pl.DataFrame:
              .collect())
     readings = [("as written", frame.select("i", "s")),
                 ("letters joined", frame.filter("split").select("i", joined.alias("s"))),
+                # Decoded before folding: rot13 tools leave accented letters as they are.
                 ("rot13", frame.filter("rot").select(
-                    "i", skel.str.replace_many(_ROT13).alias("s")))]
+                    "i", skeleton(pl.col("t").str.replace_many(_ROT13)).alias("s")))]
     out = frame.select("i")
     for reading, rows in readings:
         anchored = rows.filter(skel.str.contains(_ANY_ANCHOR))
@@ -207,7 +208,7 @@ def explain(texts: Sequence[str]) -> list[list[str]]:
     skel_expr = skeleton(pl.col("t"))
     read = series.to_frame("t").select(
         skel_expr.alias("as written"), split_letters(skel_expr)[1].alias("letters joined"),
-        skel_expr.str.replace_many(_ROT13).alias("rot13"))
+        skeleton(pl.col("t").str.replace_many(_ROT13)).alias("rot13"))
     encoded = _decoded_verdicts(texts)
     reasons: list[list[str]] = []
     for i, row in enumerate(hits.iter_rows(named=True)):

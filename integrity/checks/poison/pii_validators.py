@@ -44,8 +44,9 @@ IBAN_RUN = re.compile(r"(?i)(?<![a-z0-9])[a-z]{2}\d{2}(?: ?[a-z0-9]){10,32}")
 IPV4_RUN = re.compile(r"(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d]|\.\d)")
 IPV6_RUN = re.compile(r"(?i)(?<![0-9a-z:])(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![0-9a-z:])")
 # Not glued to letters or digits on either side ("A8424-493854", "LX132238023DE" are codes).
+# A dot only between digits: "2024. 1" ends a sentence, it does not group a number.
 PHONE_RUN = re.compile(
-    r"(?<![^\W_])(?<![,.])(?:\+|00)?\(?\d[\d \t().\-/]{5,20}\d(?![^\W_])(?!,\d)")
+    r"(?<![^\W_])(?<![,.])(?:\+|00)?\(?\d(?:[\d \t()\-/]|\.(?=\d)){5,20}\d(?![^\W_])(?!,\d)")
 
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|version|ver\.?|build|firmware|fw|release|os|sdk)\s*$")
 # Words that make a number something other than a phone number.
