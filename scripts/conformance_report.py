@@ -62,6 +62,11 @@ the cross-check holds GX to the latter. The rules:
 - **`null` means "not set"** for optional arguments with a default; GX 1.24 refuses it.
 - **A problem the data cannot change is refused when the suite loads** (an invalid JSON schema,
   an internal weight holdout on categories), where GX raises it as the expectation's exception.
+- **Float statistics meet inclusive bounds within rounding** (a relative 1e-12): polars and numpy
+  sum in different orders, and profilers write pandas' own statistic down as both bounds.
+- **A polars Date column answers to date and datetime type names** (`DATE`, `datetime64`,
+  `TIMESTAMP`, ...) in the type checks, as the same column read by pandas (`datetime64`) does;
+  `tests/checks/test_column_map.py` and the suites corpus (tests/suites_corpus) show it.
 
 Every case with a deliberate difference, and why:
 """

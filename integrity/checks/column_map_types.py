@@ -86,9 +86,18 @@ def _dtype_accepts(dtype: pl.DataType, type_: str) -> bool:
     return observed_name(dtype) in _dtype_names(type_) or _polars_name(dtype, type_)
 
 
+#: Type names that a date column answers to. pandas holds a date column read from CSV or SQL as
+#: ``datetime64``, and profilers list SQL and Spark names beside it, so a suite written against
+#: pandas calls a polars Date column any of these (docs/conformance.md, deliberate differences).
+DATE_NAMES = frozenset({"date", "datetime", "datetime64", "datetime64[ns]", "datetime64[us]",
+                        "datetime64[ms]", "timestamp", "datetype", "timestamptype"})
+
+
 def _value_accepts(dtype: pl.DataType, type_: str) -> bool:
     value_type = _value_type(dtype)
     native = _NATIVE.get(type_.lower())
+    if dtype == pl.Date and type_.lower() in DATE_NAMES:
+        return True
     return _polars_name(dtype, type_) or (
         value_type is not None and native is not None and issubclass(value_type, native))
 

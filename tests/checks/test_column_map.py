@@ -151,3 +151,16 @@ def test_text_set_membership_is_the_same_by_equality_or_by_lookup(value_set: lis
     assert inside["result"]["unexpected_index_list"] == [2, 4, 5, 7]
     assert outside["result"]["unexpected_index_list"] == [0, 3]
     assert inside["result"]["missing_count"] == outside["result"]["missing_count"] == 2
+
+
+@pytest.mark.parametrize(("type_list", "ok"), [
+    (["DATE"], True), (["datetime64"], True), (["TIMESTAMP", "DateType"], True),
+    (["date"], True), (["int64", "str"], False), (["object"], True),
+])
+def test_a_date_column_answers_to_date_and_datetime_type_names(type_list: list[str], ok: bool) -> None:
+    # A suite profiled on pandas calls a date column datetime64; profilers add SQL/Spark names.
+    frame = pl.DataFrame({"d": [dt.date(2025, 1, 1), dt.date(2025, 2, 1), None]})
+    suite = parse_suite({"name": "s", "expectations": [
+        {"type": "expect_column_values_to_be_in_type_list",
+         "kwargs": {"column": "d", "type_list": type_list}}]})
+    assert validate_frame(frame, suite).results[0].success is ok
