@@ -23,7 +23,7 @@ from integrity.engine.engines import available_engines
 from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
 from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError, first_line
 from integrity.suites import Suite, load_suite, parse_suite
-from integrity.types import Outcome, ResultFormat, ValidationResult
+from integrity.types import Outcome, ResultFormat, ValidationContext, ValidationResult
 
 Data: TypeAlias = str | os.PathLike[str] | pl.LazyFrame | pl.DataFrame
 """What :func:`validate` reads: a Parquet/CSV/NDJSON path or glob, or a polars frame."""
@@ -42,6 +42,7 @@ def validate(
     low_memory: bool = False,
     tables: Mapping[str, Data] | None = None,
     allow_ragged: bool = False,
+    context: ValidationContext | None = None,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -64,6 +65,8 @@ def validate(
         allow_ragged: a CSV row with the wrong number of fields is kept, every field in the
             ``_integrity_ragged`` column, and fails a built-in row-level expectation (appended after
             the suite's own) instead of making the file unreadable.
+        context: the dataset's history, baseline and time (:class:`integrity.types.
+            ValidationContext`), for the statistical checks; without it they say not_evaluated.
 
     Returns:
         The GX-shaped result. Expectations that cannot run on this data (a missing column,
@@ -82,7 +85,8 @@ def validate(
     others = _tables(tables)
     try:
         plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
-                          tables=others, chunk_rows=CHUNK_ROWS if low_memory else None)
+                          tables=others, chunk_rows=CHUNK_ROWS if low_memory else None,
+                          context=context)
         result = run_plan(lf, plan, the_suite.name, low_memory=low_memory)
     except IntegrityError:
         raise

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
 
 
 class ResultFormat(enum.StrEnum):
@@ -155,3 +158,40 @@ class BatchInfo:
             "pulled_at": self.pulled_at, "row_count": self.row_count,
             "content_hash": self.content_hash,
         }
+
+
+@runtime_checkable
+class ValidationContext(Protocol):
+    """What a check may know beyond the batch: the dataset's history, its baseline, the time.
+
+    The job (or ``integrity validate --project DIR --dataset NAME``) supplies one backed by the
+    results store; checks never import the store. Without a context, checks that need history or
+    a baseline say ``not_evaluated`` with the reason, never a silent pass.
+
+    Profiles are JSON-able mappings in the format of :mod:`integrity.checks.stats` (mergeable
+    summaries: counts, fixed-bin histograms, quantile sketches, top-k values and tokens; never raw
+    rows), so the store keeps them as opaque JSON.
+    """
+
+    @property
+    def dataset(self) -> str | None:
+        """The dataset being validated (None outside a project)."""
+        ...
+
+    def now(self) -> dt.datetime:
+        """The current time, zone-aware (UTC unless the caller fixes it, e.g. for a backfill)."""
+        ...
+
+    def history(self, lookback: int) -> Sequence[Mapping[str, Any]]:
+        """The latest ``lookback`` earlier published batches of the dataset, oldest first, each
+        ``{"batch_id", "completed_at", "row_count", "metrics": {...}, "profile": {...}}``; the
+        batch being validated is never among them."""
+        ...
+
+    def baseline(self) -> Mapping[str, Any] | None:
+        """The dataset's stored baseline profile, or None when none was set yet."""
+        ...
+
+    def resolve(self, path: str) -> Path:
+        """A reference file named in a suite, resolved against the suite file's folder."""
+        ...

@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
-from integrity.types import ResultFormat
+from integrity.types import ResultFormat, ValidationContext
 
 #: Arguments every GX 1.x expectation accepts, whatever its type (0.x's ``include_config`` is a
 #: leftover: see :mod:`integrity.checks.legacy`).
@@ -132,6 +132,8 @@ class Spec:
     :class:`Partial` form, and out-of-core passes over ``source`` for the rest."""
     source: pl.LazyFrame | None = None
     """The batch itself, when ``chunk_rows`` is set, for out-of-core passes a mask depends on."""
+    context: ValidationContext | None = None
+    """History, baselines and the time, when the caller supplies them (see ValidationContext)."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)

@@ -40,6 +40,7 @@ from integrity.types import (
     ExpectationResult,
     Outcome,
     ResultFormat,
+    ValidationContext,
     ValidationResult,
 )
 
@@ -160,6 +161,7 @@ def plan_suite(
     tables: Mapping[str, pl.LazyFrame] | None = None,
     engine: str | None = None,
     chunk_rows: int | None = None,
+    context: ValidationContext | None = None,
 ) -> Plan:
     """Build the plan: checks, the fused metric expressions, and the separate passes.
 
@@ -213,7 +215,7 @@ def plan_suite(
         try:
             definition = registry.get(config.type)
             item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
-                                engine, chunk_rows, lf, limit)
+                                engine, chunk_rows, lf, limit, context)
         except IntegrityError as exc:
             # What only the data shows (a missing column, a type the check cannot test, bounds
             # GX rejects while validating) fails this expectation alone, as in GX; the rest run.
@@ -231,7 +233,8 @@ def plan_suite(
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
            fmt: ResultFormat, path: str | None, index: int,
            tables: Mapping[str, pl.LazyFrame], engine: str, chunk_rows: int | None,
-           source: pl.LazyFrame, partial_limit: int = 20) -> Check:
+           source: pl.LazyFrame, partial_limit: int = 20,
+           context: ValidationContext | None = None) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
@@ -263,7 +266,8 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
         kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
         spec = Spec(config.type, kwargs, schema, domain, fmt, partial_limit, tables=tables,
                     engine=engine,
-                    chunk_rows=chunk_rows, source=source if chunk_rows else None)
+                    chunk_rows=chunk_rows, source=source if chunk_rows else None,
+                    context=context)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None
@@ -498,6 +502,7 @@ def validate_frame(
     engine: str | None = None,
     low_memory: bool = False,
     chunk_rows: int | None = None,
+    context: ValidationContext | None = None,
 ) -> ValidationResult:
     """Validate a polars frame against a suite in one fused pass.
 
@@ -509,6 +514,7 @@ def validate_frame(
     lazy = lf.lazy() if isinstance(lf, pl.DataFrame) else lf
     plan = plan_suite(lazy, suite, result_format=result_format, catch_exceptions=catch_exceptions,
                       registry=registry, tables=tables, engine=engine,
-                      chunk_rows=chunk_rows or (CHUNK_ROWS if low_memory else None))
+                      chunk_rows=chunk_rows or (CHUNK_ROWS if low_memory else None),
+                      context=context)
     return run_plan(lazy, plan, suite.name, low_memory=low_memory)
 
