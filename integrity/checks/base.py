@@ -134,6 +134,9 @@ class Spec:
     """The batch itself, when ``chunk_rows`` is set, for out-of-core passes a mask depends on."""
     context: ValidationContext | None = None
     """History, baselines and the time, when the caller supplies them (see ValidationContext)."""
+    suite_path: str | None = None
+    """The suite file, when it has one: reference files named in it are relative to its folder
+    when no context resolves them."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)

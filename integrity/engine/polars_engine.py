@@ -27,7 +27,15 @@ from typing import Any, Literal
 import polars as pl
 
 from integrity.checks import builtin_registry
-from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec
+from integrity.checks.base import (
+    Check,
+    ExpectationDef,
+    Metric,
+    Partial,
+    Registry,
+    Spec,
+    Verdict,
+)
 from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
@@ -267,7 +275,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
         spec = Spec(config.type, kwargs, schema, domain, fmt, partial_limit, tables=tables,
                     engine=engine,
                     chunk_rows=chunk_rows, source=source if chunk_rows else None,
-                    context=context)
+                    context=context, suite_path=path)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None
@@ -451,6 +459,15 @@ def _select_outputs(lf: pl.LazyFrame, plan: Plan, outputs: Mapping[str, list[pl.
                 failed[alias] = exc
 
 
+def _outcome(verdict: Verdict) -> Outcome:
+    """Passed or failed; a success whose details say ``not_evaluated`` (no baseline or history
+    to compare with yet) is neither, and says so."""
+    details = verdict.result.get("details")
+    if verdict.success and isinstance(details, dict) and details.get("not_evaluated"):
+        return Outcome.NOT_EVALUATED
+    return Outcome.PASSED if verdict.success else Outcome.FAILED
+
+
 def _judge(item: PlannedExpectation, values: Mapping[str, Any],
            failed: Mapping[str, BaseException], path: str | None = None) -> ExpectationResult:
     error = item.error or next((failed[a] for a in item.aliases.values() if a in failed), None)
@@ -463,8 +480,7 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             result = {} if item.result_format is ResultFormat.BOOLEAN_ONLY else verdict.result
             if item.partial_limit == 0:  # GX leaves the partial lists out altogether
                 result = {k: v for k, v in result.items() if not k.startswith("partial_")}
-            return ExpectationResult(item.config, verdict.success, result,
-                                     Outcome.PASSED if verdict.success else Outcome.FAILED)
+            return ExpectationResult(item.config, verdict.success, result, _outcome(verdict))
     assert error is not None
     if not item.catch:
         if isinstance(error, SuiteError) and error.path is None:
