@@ -26,7 +26,7 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     table,
 )
 from integrity.checks.base import BUILTIN, Registry
-from integrity.checks.stats import drift  # noqa: F401  (registers the drift expectations)
+from integrity.checks.stats import drift, text_drift  # noqa: F401  (register the drift types)
 
 
 def builtin_registry() -> Registry:

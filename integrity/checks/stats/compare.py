@@ -61,27 +61,56 @@ class Comparison:
     method: str
 
 
-def compare(x: pl.Expr, kind: str, entry: Mapping[str, Any], *, method: str | None = None,
-            threshold: float | None = None, bins: int | Sequence[float] | None = None,
-            cap: int = f.SAMPLE_ROWS) -> Comparison:
-    """The comparison of the values ``x`` (see :func:`features.values`; nulls included, already
-    restricted to the expectation's rows) of a column of ``kind`` with its reference ``entry``."""
+def compare(column: pl.Expr, dtype: pl.DataType, entry: Mapping[str, Any], *,
+            method: str | None = None, threshold: float | None = None,
+            bins: int | Sequence[float] | None = None, cap: int = f.SAMPLE_ROWS,
+            then: Callable[[pl.Expr], pl.Expr] | None = None) -> Comparison:
+    """The comparison of ``column`` (nulls included, already restricted to the expectation's
+    rows) with its reference ``entry``. Rows are sampled first, then mapped by ``then`` (e.g.
+    texts to their lengths) into values of type ``dtype`` and converted (:func:`features.
+    values`): a large batch is converted only in part."""
+    kind = f.kind_of(dtype)
+    assert kind is not None
     chosen = method or default_method(kind)
     limit = THRESHOLDS[chosen] if threshold is None else float(threshold)
+    rows = column.len()
+
+    def sample(limit: int) -> pl.Expr:
+        picked = f.sampled(column, limit)
+        return f.values(then(picked) if then is not None else picked, dtype)
+
+    s = (sample(cap), sample(max(cap // f.CHUNKS, 1)))
     if kind in (f.NUMERIC, f.TEMPORAL):
-        return _numeric(x, kind, entry, chosen, limit, bins, cap)
-    return _categorical(x, entry, chosen, limit, bins, cap)
+        return _numeric(rows, s, kind, entry, chosen, limit, bins)
+    return _categorical(rows, s, entry, chosen, limit, bins)
 
 
-def _struct(fields: dict[str, pl.Expr]) -> Metric:
-    """One aggregate of several additive fields, with its chunk form (each field summed)."""
-    names = list(fields)
+Samples = tuple[pl.Expr, pl.Expr]
+"""The sample of a whole batch, and of one chunk of rows (see :data:`features.CHUNKS`)."""
 
-    def merge(chunks: list[tuple[int, tuple[Any, ...]]]) -> dict[str, Any]:
-        return {name: add_up([values[i] for _, values in chunks]) for i, name in enumerate(names)}
 
-    expr = pl.struct([e.alias(n) for n, e in fields.items()])
-    return Metric(expr, partial=Partial(tuple(e.alias(n) for n, e in fields.items()), merge))
+def sample_metric(rows: pl.Expr, samples: Samples,
+                  fields: Callable[[pl.Expr], dict[str, pl.Expr]]) -> Metric:
+    """One aggregate: ``rows`` beside ``fields`` (aggregates of the sampled values, given as
+    ``pl.element()``) computed over the sample in one ``list.eval``, so the sample is drawn and
+    converted once, however many fields read it. Every field adds up chunk by chunk."""
+    inner = pl.struct([e.alias(n) for n, e in fields(pl.element()).items()])
+
+    def over(sample: pl.Expr) -> pl.Expr:
+        return pl.struct(rows.alias("rows"),
+                         sample.implode().list.eval(inner).list.first().alias("sample"))
+
+    def merge(chunks: list[tuple[int, tuple[Any, ...]]]) -> Any:
+        return add_up([values[0] for _, values in chunks])
+
+    return Metric(over(samples[0]), partial=Partial((over(samples[1]),), merge))
+
+
+def flat(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A :func:`sample_metric` value as one mapping of its fields (``rows`` included)."""
+    if not value:
+        return {"rows": 0}
+    return {"rows": value.get("rows"), **(value.get("sample") or {})}
 
 
 def add_up(parts: Sequence[Any]) -> Any:
@@ -90,6 +119,9 @@ def add_up(parts: Sequence[Any]) -> Any:
     present = [p for p in parts if p is not None]
     if not present:
         return None
+    if isinstance(present[0], dict):
+        keys = dict.fromkeys(k for p in present for k in p)
+        return {k: add_up([p.get(k) for p in present]) for k in keys}
     if isinstance(present[0], list):
         if any(p and isinstance(p[0], dict) for p in present):
             counts: dict[tuple[int, Any], tuple[Any, int]] = {}
@@ -171,10 +203,11 @@ class NumericReference:
 
 
 def _groups(counts: Any, bins: int, forced: Sequence[int] = ()) -> list[tuple[int, int]]:
-    """Fine bins gathered into about ``bins`` groups of equal reference mass, each a range of
-    fine bin indices; a group never spans an index in ``forced`` (an explicit edge)."""
+    """Fine bins gathered into about ``bins`` groups of equal reference mass (0: split only at
+    ``forced``), each a range of fine bin indices; a group ends at each index in ``forced`` (the
+    fine bin that closes at an explicit edge)."""
     total = float(counts.sum())
-    target = total / max(bins, 1)
+    target = total / bins if bins else math.inf
     groups: list[tuple[int, int]] = []
     start, acc = 0, 0.0
     stops = set(forced)
@@ -184,36 +217,40 @@ def _groups(counts: Any, bins: int, forced: Sequence[int] = ()) -> list[tuple[in
             groups.append((start, j))
             start, acc = j + 1, 0.0
     if start < len(counts):
-        if groups and acc < target / 2 and (len(counts) - 1) not in stops:
+        if groups and acc < target / 2 and not stops:
             groups[-1] = (groups[-1][0], len(counts) - 1)
         else:
             groups.append((start, len(counts) - 1))
     return groups
 
 
-def _numeric(x: pl.Expr, kind: str, entry: Mapping[str, Any], method: str, threshold: float,
-             bins: int | Sequence[float] | None, cap: int) -> Comparison:
+def _numeric(rows: pl.Expr, s: Samples, kind: str, entry: Mapping[str, Any], method: str,
+             threshold: float, bins: int | Sequence[float] | None) -> Comparison:
     import numpy as np
 
     explicit = [float(b) for b in bins] if isinstance(bins, list | tuple) else []
     ref = NumericReference.of(entry, explicit)
     forced = [int(np.searchsorted(ref.edges, b)) for b in explicit]
-    groups = _groups(ref.counts, bins if isinstance(bins, int) else DEFAULT_BINS, forced)
+    # Explicit edges are the only boundaries; a number of bins gives equal reference masses.
+    groups = _groups(ref.counts, 0 if explicit else bins if isinstance(bins, int)
+                     else DEFAULT_BINS, forced)
     low, high = ref.quantile_edge(TRIM), ref.quantile_edge(1 - TRIM)
-    s = f.sampled(x, cap)
-    finite = s.filter(s.is_finite())
-    centred = finite - ref.mean
-    metric = _struct({
-        "rows": x.len(), "sampled": s.len(), "nulls": s.null_count(),
-        "nan": s.is_nan().sum(),
-        "hist": s.hist(bins=[-math.inf, *ref.edges.tolist(), math.inf],
-                       include_breakpoint=False, include_category=False).implode(),
-        "finite": finite.len(), "d1": centred.sum(), "d2": (centred * centred).sum(),
-    })
+    edges = [-math.inf, *ref.edges.tolist(), math.inf]
+
+    def fields(e: pl.Expr) -> dict[str, pl.Expr]:
+        finite = e.filter(e.is_finite())
+        centred = finite - ref.mean
+        return {"sampled": e.len(), "nulls": e.null_count(), "nan": e.is_nan().sum(),
+                "hist": e.hist(bins=edges, include_breakpoint=False,
+                               include_category=False).implode(),
+                "finite": finite.len(), "d1": centred.sum(), "d2": (centred * centred).sum()}
+
+    metric = sample_metric(rows, s, fields)
     label = _time_label if kind == f.TEMPORAL else _number_label
 
-    def judge(v: Mapping[str, Any]) -> dict[str, Any]:
-        h = np.asarray(v["hist"] or [], dtype=np.float64)
+    def judge(value: Mapping[str, Any]) -> dict[str, Any]:
+        v = flat(value)
+        h = np.asarray(v.get("hist") or [], dtype=np.float64)
         m = float(h.sum())
         if m == 0:
             return {"not_evaluated": "the batch holds no values of the column (all null or NaN)"}
@@ -313,8 +350,8 @@ def _time_label(edges: Any, a: int, b: int) -> str:
 # --- categories --------------------------------------------------------------------------------
 
 
-def _categorical(x: pl.Expr, entry: Mapping[str, Any], method: str, threshold: float,
-                 bins: int | Sequence[float] | None, cap: int) -> Comparison:
+def _categorical(rows: pl.Expr, s: Samples, entry: Mapping[str, Any], method: str,
+                 threshold: float, bins: int | Sequence[float] | None) -> Comparison:
     import numpy as np
     from scipy import stats
 
@@ -324,27 +361,33 @@ def _categorical(x: pl.Expr, entry: Mapping[str, Any], method: str, threshold: f
     sample = int(entry.get("sample") or 0)
     singletons = int(entry.get("singletons") or 0)
     shown_cells = [counts[_key(v)] for v in cells]
-    # Good-Turing: values the reference saw once stand for those it never saw at all.
-    ref = np.asarray([*shown_cells, sample - sum(shown_cells) + singletons], dtype=np.float64)
+    # "(other)" is every value outside the compared cells, seen by the reference or not: its
+    # reference count is an unbiased estimate of that whole share.
+    ref = np.asarray([*shown_cells, sample - sum(shown_cells)], dtype=np.float64)
     truncated = int(entry.get("other") or 0) > 0
+    # How common a value the reference does not list can be: below its least common listed
+    # value when the list was cut, else (Good-Turing) the share of values it saw only once.
     bound = (min(counts.values()) if truncated and counts else max(singletons, 1)) / max(sample, 1)
-    s = f.sampled(x, cap)
-    present = s.drop_nulls()
-    known = pl.Series(listed) if listed else pl.Series([], dtype=pl.String)
-    index = present.replace_strict(cells, list(range(len(cells))), default=len(cells),
-                                   return_dtype=pl.Int64)
-    outside = ~present.is_in(known.implode()) if listed else pl.repeat(True, present.len())
-    metric = _struct({
-        "rows": x.len(), "sampled": s.len(), "nulls": s.null_count(),
-        "cells": index.hist(bins=[i - 0.5 for i in range(len(cells) + 2)],
-                            include_breakpoint=False, include_category=False).implode(),
-        "unseen_total": outside.sum(),
-        "unseen": present.filter(outside).value_counts(sort=True, name=_COUNT)
-        .head(UNSEEN_SHOWN).implode(),
-    })
+    def fields(e: pl.Expr) -> dict[str, pl.Expr]:
+        present = e.drop_nulls()
+        # One lookup per value: its place in the reference's list (the first ``cells`` are
+        # compared one by one), or len(listed) when the reference does not list it.
+        index = present.replace_strict(listed, list(range(len(listed))), default=len(listed),
+                                       return_dtype=pl.Int64)
+        outside = index == len(listed)
+        return {"sampled": e.len(), "nulls": e.null_count(),
+                "cells": index.clip(upper_bound=len(cells)).hist(
+                    bins=[i - 0.5 for i in range(len(cells) + 2)], include_breakpoint=False,
+                    include_category=False).implode(),
+                "unseen_total": outside.sum(),
+                "unseen": present.filter(outside).value_counts(sort=True, name=_COUNT)
+                .head(UNSEEN_SHOWN).implode()}
 
-    def judge(v: Mapping[str, Any]) -> dict[str, Any]:
-        cur = np.asarray(v["cells"] or [], dtype=np.float64)
+    metric = sample_metric(rows, s, fields)
+
+    def judge(value: Mapping[str, Any]) -> dict[str, Any]:
+        v = flat(value)
+        cur = np.asarray(v.get("cells") or [], dtype=np.float64)
         m = float(cur.sum())
         if m == 0:
             return {"not_evaluated": "the batch holds no values of the column (all null)"}

@@ -38,7 +38,7 @@ def _method(value: Any) -> str | None:
             f"{', '.join(cmp.METHODS)}, or leave it out for the default")
 
 
-def _non_negative(value: Any) -> str | None:
+def non_negative(value: Any) -> str | None:
     return None if not isinstance(value, bool) and value >= 0 else (
         f"must be a number of at least 0, not {value!r}")
 
@@ -70,12 +70,10 @@ def not_evaluated(reason: str, **details: Any) -> Check:
     return Check({}, lambda _: Verdict(True, result))
 
 
-def values_of(spec: Spec, column: str) -> pl.Expr:
-    """The column's values (nulls kept) on the expectation's rows, as its distribution is over."""
+def rows_of(spec: Spec, column: str) -> pl.Expr:
+    """The column (nulls kept) on the expectation's rows."""
     expr = pl.col(column)
-    if spec.domain is not None:
-        expr = expr.filter(spec.domain)
-    return f.values(expr, spec.dtype(column))
+    return expr if spec.domain is None else expr.filter(spec.domain)
 
 
 def kind_checked(spec: Spec, column: str, method: str | None = None) -> str:
@@ -110,7 +108,7 @@ def reference_entry(spec: Spec, source: ref.Source, column: str) -> Mapping[str,
         Arg("column", (str,), required=True),
         REFERENCE,
         Arg("method", (str,), check=_method),
-        Arg("threshold", NUMBER, check=_non_negative),
+        Arg("threshold", NUMBER, check=non_negative),
         Arg("bins", (int, list), check=_bins),
         *CONDITION,
     ),
@@ -133,7 +131,7 @@ def distribution_matches_reference(spec: Spec) -> Check:
     entry = reference_entry(spec, source, column)
     if isinstance(entry, str):
         return not_evaluated(entry, reference=source.label)
-    comparison = cmp.compare(values_of(spec, column), kind, entry, method=method,
+    comparison = cmp.compare(rows_of(spec, column), spec.dtype(column), entry, method=method,
                              threshold=spec.kwargs.get("threshold"), bins=bins)
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:
@@ -176,7 +174,7 @@ def drift_share_less_than(spec: Spec) -> Check:
     comparisons: dict[str, cmp.Comparison] = {}
     skipped: dict[str, str] = {}
     for column in names:
-        kind = kind_checked(spec, column)
+        kind_checked(spec, column)
         if given is None and not source.has(column):
             skipped[column] = f"{source.label} has no column {column!r}"
             continue
@@ -184,7 +182,7 @@ def drift_share_less_than(spec: Spec) -> Check:
         if isinstance(entry, str):
             skipped[column] = entry
             continue
-        comparisons[column] = cmp.compare(values_of(spec, column), kind, entry)
+        comparisons[column] = cmp.compare(rows_of(spec, column), spec.dtype(column), entry)
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:
         judged: dict[str, Any] = {}

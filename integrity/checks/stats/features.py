@@ -19,8 +19,10 @@ SAMPLE_ROWS = 250_000
 #: At most this many texts enter the text features (tokenizing costs about 2 us per token).
 SAMPLE_TEXTS = 20_000
 
-#: Seed of the sample's position hash, so the same batch always gives the same sample.
-SAMPLE_SEED = 20260601
+#: In low-memory mode each chunk of rows (500,000 by default) is sampled on its own, with the
+#: sample size divided by this, so that a 5M-row batch is compared on about the same number of
+#: rows either way (the per-chunk stride cannot know the batch's size).
+CHUNKS = 10
 
 NUMERIC, TEMPORAL, BOOLEAN, STRING = "numeric", "temporal", "boolean", "string"
 KINDS = (NUMERIC, TEMPORAL, BOOLEAN, STRING)
@@ -69,32 +71,39 @@ def kind_of(dtype: pl.DataType) -> str | None:
     return None
 
 
+def seconds_per_unit(dtype: pl.DataType) -> float:
+    """What one unit of a temporal type's physical integer is, in seconds (1 for numbers)."""
+    if dtype == pl.Date:
+        return 86_400.0
+    if dtype.is_temporal():
+        return _SECONDS[getattr(dtype, "time_unit", None) or "ns"]  # Time is in nanoseconds
+    return 1.0
+
+
 def values(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """The column as what its distribution is over: floats for numbers (temporal values in
-    seconds since the epoch or midnight), text for categories, booleans as they are."""
+    seconds since the epoch or midnight), text for categories, booleans as they are. Convert a
+    sample (:func:`sampled`), not a whole large column: each use converts again."""
     kind = kind_of(dtype)
     if kind == NUMERIC:
         return expr.cast(pl.Float64)
     if kind == TEMPORAL:
-        if dtype == pl.Date:
-            return expr.to_physical().cast(pl.Float64) * 86_400.0
-        unit = getattr(dtype, "time_unit", None) or "ns"  # Time is in nanoseconds
-        return expr.to_physical().cast(pl.Float64) * _SECONDS[unit]
+        return expr.to_physical().cast(pl.Float64) * seconds_per_unit(dtype)
     if kind == STRING:
         return expr.cast(pl.String)
     return expr
 
 
 def sampled(expr: pl.Expr, cap: int) -> pl.Expr:
-    """At most ``cap`` of ``expr``'s values: all of them when there are fewer, else one row
-    drawn at a hashed position from each run of ``len // cap + 1`` rows (a stratified sample,
-    so an ordered batch is covered from start to end, and the same batch gives the same rows).
-    Chunk by chunk (low-memory), each chunk is sampled on its own."""
+    """At most ``cap`` of ``expr``'s values: all of them when there are fewer, else the middle
+    row of each run of ``len // cap + 1`` rows (a systematic sample: an ordered batch is covered
+    from start to end, the same batch gives the same rows, and gathering at a fixed stride is
+    three times faster than at random offsets). Only rows that repeat a pattern whose period
+    divides the stride could be sampled unevenly. Chunk by chunk (low-memory), each chunk is
+    sampled on its own."""
     n = expr.len()
     stride = n // cap + 1
-    strata = pl.int_range(0, n // stride, dtype=pl.Int64)
-    offset = (strata.hash(SAMPLE_SEED) % stride).cast(pl.Int64)
-    return expr.gather(strata * stride + offset)
+    return expr.gather(pl.int_range(0, n // stride, dtype=pl.Int64) * stride + stride // 2)
 
 
 def tokens(texts: pl.Expr) -> pl.Expr:

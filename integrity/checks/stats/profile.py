@@ -84,16 +84,16 @@ def profile_exprs(schema: pl.Schema, columns: Sequence[str] | None = None) -> li
         dtype = schema[column]
         kind = f.kind_of(dtype)
         raw = pl.col(column)
-        x = f.values(raw, dtype)
         exprs += [raw.count().alias(_name(column, "count")),
                   raw.null_count().alias(_name(column, "nulls"))]
         if kind in (f.NUMERIC, f.TEMPORAL):
-            exprs += _numeric_exprs(column, x)
+            exprs += _numeric_exprs(column, raw, dtype)
         else:
-            exprs += _category_exprs(column, x)
+            exprs += _category_exprs(column, f.values(f.sampled(raw, f.SAMPLE_ROWS), dtype))
         if kind == f.STRING:
-            exprs += _numeric_exprs(column + ":length", x.str.len_chars().cast(pl.Float64))
-            exprs += _text_exprs(column, x)
+            lengths = f.sampled(raw, f.SAMPLE_ROWS).cast(pl.String).str.len_chars()
+            exprs += _numeric_exprs(column + ":length", lengths, pl.UInt32(), sampled=True)
+            exprs += _text_exprs(column, f.sampled(raw, f.SAMPLE_TEXTS).cast(pl.String))
     return exprs
 
 
@@ -110,23 +110,33 @@ def _columns(schema: pl.Schema, columns: Sequence[str] | None) -> list[str]:
     return list(columns)
 
 
-def _numeric_exprs(column: str, x: pl.Expr) -> list[pl.Expr]:
-    finite = x.filter(x.is_finite())
-    plain = x.filter(~x.is_nan())
-    sample = f.sampled(x, f.SAMPLE_ROWS).drop_nulls()
+def _numeric_exprs(column: str, raw: pl.Expr, dtype: pl.DataType,
+                   sampled: bool = False) -> list[pl.Expr]:
+    """Exact count, NaN count, extremes and moments over every row, on the column as stored
+    (temporal: its integers, scaled in :func:`profile_from_row`), and the converted sample.
+    ``sampled``: ``raw`` is already a sample (text lengths), whose moments stand for all."""
+    base = raw.to_physical() if dtype.is_temporal() else raw
+    if dtype.is_float():
+        plain, finite = base.filter(~base.is_nan()), base.filter(base.is_finite())
+        nan = base.is_nan().sum()
+    else:
+        plain = finite = base
+        nan = pl.lit(0, dtype=pl.UInt32)
+    sample = f.values(raw if sampled else f.sampled(raw, f.SAMPLE_ROWS), dtype).drop_nulls()
     return [
-        x.is_nan().sum().alias(_name(column, "nan")),
-        plain.min().alias(_name(column, "min")),
-        plain.max().alias(_name(column, "max")),
-        finite.mean().alias(_name(column, "mean")),
-        finite.var(ddof=0).alias(_name(column, "var")),
-        finite.len().alias(_name(column, "finite")),
+        nan.alias(_name(column, "nan")),
+        plain.min().cast(pl.Float64).alias(_name(column, "min")),
+        plain.max().cast(pl.Float64).alias(_name(column, "max")),
+        finite.mean().cast(pl.Float64).alias(_name(column, "mean")),
+        finite.var(ddof=0).cast(pl.Float64).alias(_name(column, "var")),
+        finite.count().alias(_name(column, "finite")),
         sample.filter(sample.is_not_nan()).implode().alias(_name(column, "sample")),
+        pl.lit(f.seconds_per_unit(dtype)).alias(_name(column, "scale")),
     ]
 
 
 def _category_exprs(column: str, x: pl.Expr) -> list[pl.Expr]:
-    sample = f.sampled(x, f.SAMPLE_ROWS).drop_nulls()
+    sample = x.drop_nulls()
     counts = sample.value_counts(sort=True, name=_N)
     return [
         sample.len().alias(_name(column, "sample")),
@@ -136,7 +146,7 @@ def _category_exprs(column: str, x: pl.Expr) -> list[pl.Expr]:
 
 
 def _text_exprs(column: str, x: pl.Expr) -> list[pl.Expr]:
-    texts = f.sampled(x, f.SAMPLE_TEXTS).drop_nulls()
+    texts = x.drop_nulls()
     toks = f.tokens(texts)
     length = texts.str.len_chars().cast(pl.Float64)
     exprs = [
@@ -207,11 +217,16 @@ def _numeric_entry(get: Any) -> dict[str, Any]:
 
     sample = np.sort(np.asarray(get("sample") or [], dtype=np.float64))
     finite = int(get("finite") or 0)
+    scale = float(get("scale") or 1.0)
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * scale
+
     var = _number(get("var"))
     entry: dict[str, Any] = {
-        "nan": int(get("nan") or 0), "min": _number(get("min")), "max": _number(get("max")),
-        "mean": _number(get("mean")), "m2": var * finite if var is not None else 0.0,
-        "finite": finite,
+        "nan": int(get("nan") or 0), "min": scaled(_number(get("min"))),
+        "max": scaled(_number(get("max"))), "mean": scaled(_number(get("mean"))),
+        "m2": var * scale**2 * finite if var is not None else 0.0, "finite": finite,
     }
     entry.update(summarise(sample))
     return entry

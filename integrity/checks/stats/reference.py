@@ -166,24 +166,36 @@ def _profile_file(path: str, mtime: int, size: int, label: str, name: str,
                          "the column", argument="reference")
     found = schema[name]
     kind, found_kind = f.kind_of(dtype), f.kind_of(found)
+    mismatch = (f"{label} holds column {name!r} as {found}, but the batch's is {dtype}; give a "
+                f"reference whose {name!r} is {dtype} too (or cast it)")
     column = pl.col(name)
-    if found_kind != kind:
-        if found_kind == f.STRING and kind is not None:  # text in a CSV: read as the batch's type
-            column = pl.col(name).cast(dtype, strict=True)
-        else:
-            raise SuiteError(f"{label} holds column {name!r} as {found}, but the batch's is "
-                             f"{dtype}; give a reference whose {name!r} is {dtype} too (or cast "
-                             "it)", argument="reference")
+    textual = _READERS[Path(path).suffix.lower()] != "parquet"
+    parsing = found_kind != kind
+    if parsing:
+        if not (textual and found_kind == f.STRING and kind is not None):
+            raise SuiteError(mismatch, argument="reference")
+        column = _parsed(pl.col(name), dtype)  # text in a CSV: read as the batch's type
     try:
         profile = build_profile(lf.select(column.alias(name)), [name])
-    except SuiteError:
-        raise
     except Exception as exc:
-        raise SuiteError(f"cannot read column {name!r} of {label} as {dtype}: {_first(exc)}; "
-                         f"give a reference whose {name!r} is {dtype} too (or cast it)",
-                         argument="reference") from None
+        if parsing and isinstance(exc, pl.exceptions.PolarsError):
+            raise SuiteError(f"{label} holds column {name!r} as text that does not read as "
+                             f"{dtype}; give a reference whose {name!r} is {dtype} too",
+                             argument="reference") from None
+        raise SuiteError(f"cannot read column {name!r} of {label}: {_first(exc)}; give a "
+                         "readable Parquet or CSV file", argument="reference") from None
     entry: Mapping[str, Any] = profile["columns"][name]
     return entry
+
+
+def _parsed(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """Text read as ``dtype`` (strictly: a value that does not parse is an error). Times keep
+    the zone they were written with: a profile holds instants, so only the kind must agree."""
+    if dtype == pl.Date:
+        return text.str.to_date(strict=True)
+    if isinstance(dtype, pl.Datetime):
+        return text.str.to_datetime(time_unit=dtype.time_unit or "us", strict=True)
+    return text.cast(dtype, strict=True)
 
 
 def _scan(path: Path, label: str) -> pl.LazyFrame:
@@ -194,7 +206,7 @@ def _scan(path: Path, label: str) -> pl.LazyFrame:
         if reader == "ndjson":
             return pl.scan_ndjson(path, infer_schema_length=10_000)
         return pl.scan_csv(path, separator="\t" if reader == "tsv" else ",",
-                           infer_schema_length=10_000)
+                           infer_schema_length=10_000, try_parse_dates=True)
     except Exception as exc:
         raise SuiteError(f"cannot read {label}: {_first(exc)}", argument="reference") from None
 
