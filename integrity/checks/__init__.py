@@ -20,6 +20,7 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     table,
 )
 from integrity.checks.base import BUILTIN, Registry
+from integrity.checks.poison import campaigns, labels, policy  # noqa: F401  (batch level)
 
 
 def builtin_registry() -> Registry:

@@ -1,0 +1,1 @@
+"""Poisoning indicators for data that feeds AI agents: expectation types in the suite format."""
