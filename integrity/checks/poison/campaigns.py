@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation
+from integrity.checks.base import Arg, Check, Evaluator, Metric, Spec, Verdict, expectation
 from integrity.checks.families import column_values, in_domain, percent
 from integrity.checks.poison.batch import (
     CONDITION,
@@ -179,7 +179,7 @@ def near_duplicate_clusters(spec: Spec) -> Check:
     return Check({"clusters": metric}, _judge_clusters(spec, clusters), rows=rows)
 
 
-def _judge_clusters(spec: Spec, clusters: _Clusters) -> Any:
+def _judge_clusters(spec: Spec, clusters: _Clusters) -> Evaluator:
     unit = "accounts" if clusters.by_accounts else "rows"
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:

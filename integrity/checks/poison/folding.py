@@ -26,9 +26,11 @@ def folded(text: pl.Expr, *, mask_digits: bool = False) -> pl.Expr:
     copies that differ only by an order number or a date are the same text.
     """
     # ASCII text has nothing to decompose; NFKD costs ~5 µs a row, the test a tenth of that.
-    decomposed = text.str.normalize("NFKD").str.replace_all(_INVISIBLE_AND_MARKS, "")
-    out = (pl.when(text.str.contains(r"[^\x00-\x7F]")).then(decomposed).otherwise(text)
-           .str.to_lowercase())
+    # "ß" upper-cases to "SS": both fold to "ss", as Unicode case folding does.
+    decomposed = (text.str.normalize("NFKD").str.replace_all(_INVISIBLE_AND_MARKS, "")
+                  .str.to_lowercase().str.replace_all("ß", "ss", literal=True))
+    out = (pl.when(text.str.contains(r"[^\x00-\x7F]")).then(decomposed)
+           .otherwise(text.str.to_lowercase()))
     if mask_digits:
         out = out.str.replace_all(r"\p{Nd}+", "0")
     return out.str.replace_all(r"[^\p{L}\p{Nd}]+", " ").str.strip_chars()

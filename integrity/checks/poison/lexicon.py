@@ -28,7 +28,7 @@ _STRONG = 2.0
 
 def _fold(word: str) -> str:
     decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower().replace("ß", "ss")
 
 
 def _words(text: str) -> list[str]:
@@ -188,9 +188,10 @@ CLASSES = _classes()
 
 def tokens(text: pl.Expr) -> pl.Expr:
     """Words (folded) of ``text`` and ``.`` for each clause break (punctuation), as a list."""
-    decomposed = text.str.normalize("NFKD").str.replace_all(r"[\p{M}\p{Cf}]", "")
-    plain = pl.when(text.str.contains(r"[^\x00-\x7F]")).then(decomposed).otherwise(text)
-    return (plain.str.to_lowercase().str.replace_all(r"[.!?;:,]+", " . ")
+    decomposed = (text.str.normalize("NFKD").str.replace_all(r"[\p{M}\p{Cf}]", "")
+                  .str.to_lowercase().str.replace_all("ß", "ss", literal=True))
+    plain = pl.when(text.str.contains(r"[^\x00-\x7F]")).then(decomposed)
+    return (plain.otherwise(text.str.to_lowercase()).str.replace_all(r"[.!?;:,]+", " . ")
             .str.extract_all(r"\p{L}+|\."))
 
 

@@ -60,7 +60,8 @@ def banding_for(similarity: float, recall: float = 0.97) -> Banding:
     thousand); then enough bands to reach ``recall`` at the threshold.
     """
     jaccard = min(max(similarity / (2.0 - similarity), 0.05), 0.99)
-    rows = max(1, round(math.log(0.2) / math.log(jaccard)))
+    # At most 12 rows: near 1.0 the rule would ask for hundreds of hash functions per band.
+    rows = min(12, max(1, round(math.log(0.2) / math.log(jaccard))))
     per_band = jaccard ** rows
     bands = max(1, math.ceil(math.log(1.0 - recall) / math.log(1.0 - per_band)))
     return Banding(bands, rows)
@@ -121,6 +122,14 @@ class WordSets:
         return result
 
 
+def _distinct(values: I64) -> I64:
+    """The distinct values, sorted (np.unique is ~30x slower than a sort here on numpy 2.4)."""
+    ordered = np.sort(values)
+    keep = np.ones(len(ordered), dtype=bool)
+    keep[1:] = ordered[1:] != ordered[:-1]
+    return ordered[keep]
+
+
 def _chain_links(keys: U64) -> tuple[I64, I64]:
     """Texts with equal keys, linked in a chain: (first, second), (second, third), ..."""
     order = np.argsort(keys, kind="stable")
@@ -162,7 +171,7 @@ def near_duplicate_groups(texts: pl.Series, *, similarity: float, min_words: int
             seconds.append(b)
         a, b = np.concatenate(firsts), np.concatenate(seconds)
         low, high = np.minimum(a, b), np.maximum(a, b)
-        codes = np.unique(low * nodes + high)
+        codes = _distinct(low * nodes + high)
         a, b = codes // nodes, codes % nodes
         # The shorter text's word count bounds the overlap: skip pairs that cannot reach it.
         lengths = sets.lengths
