@@ -216,6 +216,8 @@ def _columns(kwargs: Mapping[str, Any]) -> str:
             shown = ", ".join(str(v) for v in value[:4])
             return shown + (f", … (+{len(value) - 4})" if len(value) > 4 else "")
         return str(value)
+    if kwargs.get("text_column") is not None:  # the label and policy-table expectations
+        return ", ".join(str(kwargs[k]) for k in ("text_column", "label_column") if kwargs.get(k))
     return "(table)"
 
 
