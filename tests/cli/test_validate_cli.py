@@ -177,6 +177,6 @@ def test_bundled_demo_fails_on_its_deliberately_bad_rows(tmp_path: Path) -> None
               for r in results if not r["success"]}
     assert ("expect_column_values_to_not_be_null", "customer_id") in failed
     assert ("expect_column_values_to_be_between", "rating") in failed
-    assert ("expect_column_values_to_not_match_regex", "text") in failed
+    assert ("expect_column_values_to_not_contain_prompt_injection", "text") in failed
     assert ("expect_column_values_to_be_unique", "feedback_id") in failed
     assert all(not r["exception_info"]["raised_exception"] for r in results)
