@@ -113,6 +113,6 @@ def quarantine_reject(
 
 
 def _reason_summary(reasons: list[dict[str, Any]]) -> str:
-    names = [str(r.get("expectation_type") or r.get("error") or "?") for r in reasons]
+    names = [str(r.get("expectation_type") or r.get("check") or r.get("error") or "?") for r in reasons]
     return ", ".join(dict.fromkeys(names))[:120]
 

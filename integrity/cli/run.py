@@ -96,6 +96,8 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
 def _print_summary(summary: RunSummary) -> None:
     if not summary.batches:
         out.print(f"{escape(summary.dataset)}: no new rows.")
+        for line in summary.notices:
+            out.print(f"  note: {_safe(line)}", soft_wrap=True)
         return
     table = Table(title=f"{summary.dataset} (run {summary.run_id})", title_justify="left")
     for column in ("batch", "rows", "published", "quarantined", "status", "failed expectations"):
@@ -113,11 +115,25 @@ def _print_summary(summary: RunSummary) -> None:
             out.print(f"  batch {escape(b.batch_id)}: {b.revalidated_rows} rows had been taken by earlier "
                       f"runs: re-validated, not published again; {b.flagged_rows} of them fail the "
                       "suite today.")
+        for line in b.notices:
+            out.print(f"  batch {escape(b.batch_id)}: {_safe(line)}", soft_wrap=True)
         for qid in b.quarantine_ids:
             out.print(f"  quarantined as {escape(qid)}: review with `integrity quarantine show {escape(qid)}`")
     held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
+    dropped = sum(b.dropped_rows for b in summary.batches)
+    warned = any(b.late_action == "warn" and (b.late_rows or b.null_cursor_rows)
+                 for b in summary.batches)
     verdict = ("something was quarantined (exit 1)" if held
                else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else f"{dropped} late or NULL-cursor rows dropped (late_rows: drop), every other row "
+                    "published (exit 0)" if dropped
+               else "every row published, late or NULL-cursor rows among them (late_rows: warn) "
+                    "(exit 0)" if warned
                else "every row published (exit 0)")
     out.print(f"{escape(summary.dataset)}: {verdict}.")
 
+
+def _safe(text: str) -> str:
+    """A line built from data (file names, cursor values) made safe to print: no control
+    characters, no Rich markup."""
+    return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))

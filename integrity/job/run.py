@@ -34,6 +34,7 @@ from integrity.engine.polars_engine import plan_suite, run_plan
 from integrity.errors import ConfigError, IntegrityError
 from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
+from integrity.job import late
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
 from integrity.job.project import Project
 from integrity.job.safety import failpoint, guarded, read_staged, stage
@@ -66,6 +67,16 @@ class BatchOutcome:
     """Backfill only: of those, the rows the gate would hold today (reported, not quarantined)."""
     already_done: bool = False
     """Backfill only: the same range and content were backfilled before; nothing was redone."""
+    late_rows: int = 0
+    """Rows whose cursor was below the watermark and that were not taken before (late)."""
+    null_cursor_rows: int = 0
+    """Rows whose cursor was NULL, not taken before."""
+    late_action: str | None = None
+    """What the dataset's ``late_rows`` did with them: quarantine, warn or drop."""
+    dropped_rows: int = 0
+    """Late and NULL-cursor rows dropped (``late_rows: drop``): counted, not published."""
+    notices: list[str] = field(default_factory=list)
+    """What the pull noticed beside the rows: late rows, files waiting or changed, links refused."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +84,8 @@ class RunSummary:
     dataset: str
     run_id: int
     batches: list[BatchOutcome]
+    notices: list[str] = field(default_factory=list)
+    """What the pull noticed when it recorded no batch (files still settling, links refused)."""
 
     @property
     def quarantined(self) -> bool:
@@ -98,13 +111,14 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
     with project.open_store() as store, store.lock(name):
         run_id = store.start_run(name)
         outcomes: list[BatchOutcome] = []
+        notices: list[str] = []
         try:
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
                 outcomes.append(_recover(project, dataset, suite, store, pending, say))
             pull = _backfill if backfill else _incremental
-            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say)
+            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notices)
             if outcome is not None:
                 outcomes.append(outcome)
         except Exception as exc:
@@ -116,35 +130,45 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
-        summary = RunSummary(name, run_id, outcomes)
+        summary = RunSummary(name, run_id, outcomes, notices)
         status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
-        store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes]})
+        store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
+                                          **({"notices": notices} if notices else {})})
         return summary
 
 
 def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
-                 _start: Any, _end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+                 _start: Any, _end: Any, secrets: dict[str, str], say: Progress,
+                 notices: list[str]) -> BatchOutcome | None:
     name = dataset.name
-    since = Watermark.from_dict(store.watermark(name))
+    ledger = late.ledger_of(project, dataset, store)
+    since = Watermark.from_dict(store.watermark(name), taken=ledger)
     if since.value is None and dataset.cursor and dataset.cursor.initial is not None:
-        since = Watermark(value=dataset.cursor.initial, files=since.files)
+        since = replace(since, value=dataset.cursor.initial)
     say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
     batch = _pull(dataset, since, None, secrets)
     failpoint("after_pull")
-    if batch.info.row_count == 0 and batch.next_watermark.to_dict() == since.to_dict():
+    if batch.info.row_count == 0 and batch.late is None and \
+            batch.next_watermark.to_dict() == since.to_dict():
+        notices += late.notices(batch.info.notes)
         say("no new rows")
         return None
+    batch, held = late.apply(dataset, batch)
     say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
     staged, audited = _stage_and_audit(project, dataset, suite, batch)
+    late.stage_held(project, dataset, batch, held, ledger)
     failpoint("after_stage")
     store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
     failpoint("after_begin")
-    return _process(project, dataset, suite, store, batch, staged, say, recovered=False,
-                    audited=audited)
+    outcome = _process(project, dataset, suite, store, batch, staged, say, recovered=False,
+                       audited=audited, held=held)
+    late.tidy(ledger, batch)
+    return outcome
 
 
 def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
-              start: Any, end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+              start: Any, end: Any, secrets: dict[str, str], say: Progress,
+              _notices: list[str]) -> BatchOutcome | None:
     name = dataset.name
     assert dataset.cursor is not None  # check_range refused a backfill without one
     since = Watermark(value=start)
@@ -170,10 +194,12 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
 def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
              pending: BatchRecord, say: Progress) -> BatchOutcome:
     staged = project.staged_path(dataset, pending.batch_id)
-    batch = Batch(read_staged(staged, pending.batch_id), BatchInfo(**pending.info),
+    info = BatchInfo(**pending.info)
+    batch = Batch(read_staged(staged, pending.batch_id), info,
                   Watermark.from_dict(pending.watermark_after))
+    held = late.read_held(project, dataset, pending.batch_id, info.notes)
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
-                    plan=plan_of(pending))
+                    plan=plan_of(pending), held=held)
 
 
 def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str, str]) -> Batch:
@@ -182,12 +208,13 @@ def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str,
     with connector_registry().create(dataset.connector.type, dataset.name, cursor, params) as connector:
         batch = connector.pull(since, end)
     source = redact(batch.info.source, secrets)  # defence in depth: connectors already mask
-    return Batch(batch.frame, replace(batch.info, source=source), batch.next_watermark)
+    return replace(batch, info=replace(batch.info, source=source))
 
 
 def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, batch: Batch,
              staged: Path, say: Progress, *, recovered: bool,
-             plan: dict[str, Any] | None = None, audited: Audit | None = None) -> BatchOutcome:
+             plan: dict[str, Any] | None = None, audited: Audit | None = None,
+             held: pl.DataFrame | None = None) -> BatchOutcome:
     info = batch.info
     result, decision = audited or _audit(dataset, suite, batch)
     failpoint("after_validate")
@@ -205,6 +232,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
         if revalidated:
             say(f"{revalidated} rows were taken by earlier runs: re-validated, not published again")
     new_rows = info.row_count - revalidated
+    quarantined = late.hold(quarantined, held)
     sink = project.sink(dataset)
     published_to = None
     if published.height or not quarantined.height:
@@ -219,12 +247,13 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
         kind = "batch" if decision.batch_held else "rows"
         files = project.quarantine_files(dataset)
         entry_id, path = guarded(
-            lambda: files.write(quarantined, info, kind=kind, reasons=decision.reasons),
+            lambda: files.write(quarantined, info, kind=kind,
+                                reasons=decision.reasons + late.reasons(held)),
             dataset, info, f"write {quarantined.height} rows to the quarantine {files.root}")
         failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
-            rows=quarantined.height, reasons=decision.reasons, status="held",
+            rows=quarantined.height, reasons=decision.reasons + late.reasons(held), status="held",
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
     status = ("revalidated" if plan is not None and new_rows == 0 and info.row_count
               else "quarantined" if quarantine and not published.height
@@ -236,9 +265,13 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
                          quarantine=quarantine)
     failpoint("after_complete")
     staged.unlink(missing_ok=True)
-    return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
+    late.drop_staged(project, dataset, info.batch_id)
+    extra = late.counts(info.notes)
+    rows = info.row_count + (held.height if held is not None else 0) + extra["dropped_rows"]
+    return BatchOutcome(info.batch_id, rows, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
-                        revalidated_rows=revalidated, flagged_rows=flagged)
+                        revalidated_rows=revalidated, flagged_rows=flagged, **extra,
+                        notices=late.notices(info.notes))
 
 
 def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
