@@ -19,6 +19,7 @@ import polars as pl
 
 from integrity.checks.base import Registry
 from integrity.connectors import readers
+from integrity.engine.engines import available_engines
 from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
 from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
 from integrity.suites import Suite, load_suite, parse_suite
@@ -39,6 +40,7 @@ def validate(
     registry: Registry | None = None,
     engine: str | None = None,
     low_memory: bool = False,
+    tables: Mapping[str, Data] | None = None,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -48,28 +50,34 @@ def validate(
         result_format: overrides every expectation's result_format (BOOLEAN_ONLY, BASIC, SUMMARY,
             COMPLETE).
         registry: the expectation types to use; defaults to the built-in catalogue.
-        engine: the polars engine, "in-memory" (the default) or "streaming"; polars'
-            ``POLARS_ENGINE_AFFINITY`` is followed when this is not given.
+        engine: the polars engine, "in-memory" (the default) or "streaming" ("gpu" where
+            cudf-polars is installed); polars' ``POLARS_ENGINE_AFFINITY`` is followed when this
+            is not given.
         low_memory: read the batch in row chunks instead of whole: the metrics that merge
             (counts, sums, extremes, moments, value counts, unexpected lists) are computed chunk
             by chunk, distinct counts, repeated values and the median out of core, and any other
             metric over whole columns by groups, so peak memory stays flat as batches grow.
+        tables: other tables by name, for the expectations that compare the batch with one
+            (``expect_table_row_count_to_equal_other_table``'s ``other_table_name``, the tables an
+            ``unexpected_rows_query`` names): paths, globs or polars frames, read lazily.
 
     Returns:
-        The GX-shaped result. Expectations that raised have ``outcome == Outcome.ERROR`` and their
-        ``exception_info`` filled in.
+        The GX-shaped result. Expectations that cannot run on this data (a missing column,
+        bounds GX rejects) or raised have ``outcome == Outcome.ERROR`` and their
+        ``exception_info`` filled in; ``meta["suite_warnings"]`` lists the suite's warnings.
 
     Raises:
-        SuiteError: the suite cannot be loaded, or does not fit the data (e.g. a missing column).
+        SuiteError: the suite cannot be loaded (``problems`` lists every problem).
         DataError: the data cannot be read; the message names the file and line when known.
     """
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
     lf, source = _frame(data)
+    others = _tables(tables)
     try:
         plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
-                          chunk_rows=CHUNK_ROWS if low_memory else None)
+                          tables=others, chunk_rows=CHUNK_ROWS if low_memory else None)
         result = run_plan(lf, plan, the_suite.name, low_memory=low_memory)
     except IntegrityError:
         raise
@@ -95,13 +103,14 @@ def explain(
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
     engine: str | None = None,
+    tables: Mapping[str, Data] | None = None,
 ) -> str:
     """Describe the plan (metrics, de-duplication, number of queries) without running it.
 
     Only the data's schema is read.
     """
     return plan(data, suite, result_format=result_format, registry=registry,
-                engine=engine).describe()
+                engine=engine, tables=tables).describe()
 
 
 def plan(
@@ -111,23 +120,43 @@ def plan(
     result_format: ResultFormat | str | None = None,
     registry: Registry | None = None,
     engine: str | None = None,
+    tables: Mapping[str, Data] | None = None,
 ) -> Plan:
     """The engine's plan for ``suite`` over ``data``: what :func:`explain` describes."""
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
     lf, _ = _frame(data)
-    return plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine)
+    return plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
+                      tables=_tables(tables))
 
 
-def _engine(value: str | None) -> str | None:
-    """The engine name, checked before any data is read."""
-    if value is None:
-        return None
+def _engine(value: str | None) -> str:
+    """The engine to run on (named, else polars' affinity), checked before any data is read."""
+    where = "--engine" if value is not None else "POLARS_ENGINE_AFFINITY"
+    available = available_engines()
+    chosen: str
     try:
-        return polars_engine(value)
-    except ValueError as exc:
-        raise ConfigError(f"{exc} (--engine)") from None
+        chosen = polars_engine(value)
+    except ValueError:
+        chosen = value or ""
+    if chosen not in available:
+        problem = ("the polars engine 'gpu' cannot run here: it needs the cudf-polars package "
+                   "(with CUDA), which is not installed" if chosen == "gpu"
+                   else f"unknown polars engine {chosen!r}")
+        raise ConfigError(f"{problem}; use one of {', '.join(available)} ({where})")
+    return chosen
+
+
+def _tables(tables: Mapping[str, Data] | None) -> dict[str, pl.LazyFrame]:
+    """The other tables as lazy frames; a file that cannot be found names its table."""
+    frames: dict[str, pl.LazyFrame] = {}
+    for name, data in (tables or {}).items():
+        try:
+            frames[name] = _frame(data)[0]
+        except DataError as exc:
+            raise DataError(f"table {name!r}: {exc}") from None
+    return frames
 
 
 def _result_format(value: ResultFormat | str | None) -> ResultFormat | None:

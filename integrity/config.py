@@ -7,6 +7,7 @@ choices. Secrets are written as ``${ENV_VAR}`` references and resolved only when
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from integrity.errors import ConfigError, SecretMissingError
+from integrity.yamlfile import read_yaml
 
 Action = Literal["quarantine_batch", "quarantine_rows", "warn"]
 ACTIONS: tuple[str, ...] = ("quarantine_batch", "quarantine_rows", "warn")
@@ -101,22 +103,35 @@ class DatasetConfig(_Model):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", value):
-            raise ValueError("use letters, digits, '_', '-' and '.' only (it names folders)")
+        problem = name_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
 
 
-def load_yaml(path: Path) -> Any:
-    import yaml
+NAME_MAX = 200
+"""Longest dataset name: it names folders and files, and the gate's ``safe_name`` allows 200."""
 
+
+def name_problem(value: str) -> str | None:
+    """Why ``value`` cannot be a dataset name (it names folders and files), or None when it can."""
+    if len(value) > NAME_MAX:
+        return f"is {len(value)} characters long; use at most {NAME_MAX} (it names folders and files)"
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", value) or ".." in value:
+        return ("use letters, digits, '_', '-' and '.' only, without '..' or a leading '.' "
+                "(it names folders and files)")
+    return None
+
+
+def load_yaml(path: Path) -> Any:
+    """A definition file's YAML, read within bounds (size, aliases; see :mod:`integrity.yamlfile`)."""
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return read_yaml(path, error=ConfigError)
     except FileNotFoundError:
         raise ConfigError(f"{path}: file not found") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read it ({exc.strerror or exc}); check the path and "
+                          "its permissions.") from None
 
 
 def _explain(path: Path, exc: ValidationError) -> ConfigError:
@@ -161,9 +176,7 @@ def resolve_secrets(value: Any, *, where: str, env: Mapping[str, str] | None = N
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
             if name not in environment:
-                raise SecretMissingError(
-                    f"{where}: secret ${{{name}}} is not set. Looked in the process environment "
-                    f"(variable {name}); export it before running, e.g. `export {name}=...`.")
+                raise SecretMissingError(missing_secret_message(name, where))
             return environment[name]
 
         return _SECRET.sub(substitute, value)
@@ -172,6 +185,33 @@ def resolve_secrets(value: Any, *, where: str, env: Mapping[str, str] | None = N
     if isinstance(value, list):
         return [resolve_secrets(v, where=f"{where}[{i}]", env=environment) for i, v in enumerate(value)]
     return value
+
+
+def missing_secrets(value: Any, *, where: str,
+                    env: Mapping[str, str] | None = None) -> list[tuple[str, str]]:
+    """Every ``${VAR}`` reference in ``value`` (recursively) whose variable is not set, as
+    ``(variable, where)`` pairs: all of them, so one check names every one to export."""
+    environment = os.environ if env is None else env
+    if isinstance(value, str):
+        return [(name, where) for name in _SECRET.findall(value) if name not in environment]
+    if isinstance(value, Mapping):
+        return [m for k, v in value.items() for m in missing_secrets(v, where=f"{where}.{k}", env=environment)]
+    if isinstance(value, list):
+        return [m for i, v in enumerate(value)
+                for m in missing_secrets(v, where=f"{where}[{i}]", env=environment)]
+    return []
+
+
+def missing_secret_message(name: str, where: str) -> str:
+    return (f"{where}: secret ${{{name}}} is not set. Looked in the process environment "
+            f"(variable {name}); export it before running, e.g. `export {name}=...`.")
+
+
+def referenced_secrets(*values: Any, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The values of the set variables that ``${VAR}`` references in ``values`` name, to redact them."""
+    environment = os.environ if env is None else env
+    names = set(_SECRET.findall(json.dumps(values, default=str)))
+    return {n: environment[n] for n in sorted(names) if n in environment}
 
 
 def redact(text: str, secrets: Mapping[str, Any]) -> str:

@@ -20,7 +20,7 @@ Each error carries a message that says what is wrong, where, and what to do abou
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 
 class IntegrityError(Exception):
@@ -28,7 +28,11 @@ class IntegrityError(Exception):
 
 
 class SuiteError(IntegrityError, ValueError):
-    """A suite that cannot be loaded or validated."""
+    """A suite that cannot be loaded or validated.
+
+    One error may carry several problems (:attr:`problems`, each a located SuiteError): loading a
+    suite reports every problem at once, and ``str()`` is then one line per problem.
+    """
 
     def __init__(
         self,
@@ -38,6 +42,8 @@ class SuiteError(IntegrityError, ValueError):
         index: int | None = None,
         expectation_type: str | None = None,
         argument: str | None = None,
+        line: int | None = None,
+        problems: Sequence[SuiteError] = (),
     ) -> None:
         self.detail = message
         """The message without its location prefix."""
@@ -45,14 +51,40 @@ class SuiteError(IntegrityError, ValueError):
         self.index = index
         self.expectation_type = expectation_type
         self.argument = argument
-        where = []
-        if path:
-            where.append(path)
-        if index is not None:
-            where.append(f"expectation #{index}" + (f" ({expectation_type})" if expectation_type else ""))
-        if argument:
-            where.append(f"argument '{argument}'")
-        super().__init__((": ".join(where) + ": " if where else "") + message)
+        self.line = line
+        """The line of the suite file the problem is on (1-based), when known."""
+        self.problems: tuple[SuiteError, ...] = tuple(problems) or (self,)
+        """Every problem this error stands for (itself when it is a single one)."""
+        super().__init__(located(message, path=path, line=line, index=index,
+                                 expectation_type=expectation_type, argument=argument))
+
+    @classmethod
+    def of(cls, problems: Sequence[SuiteError]) -> SuiteError:
+        """One error for ``problems``: the problem itself when there is one, else an error whose
+        message lists them all, one per line."""
+        if len(problems) == 1:
+            return problems[0]
+        kinds = {type(p) for p in problems}
+        kind = kinds.pop() if len(kinds) == 1 else cls  # all unknown types: still that class
+        return kind("\n".join(str(p) for p in problems), problems=problems)
+
+
+def located(message: str, *, path: str | None = None, line: int | None = None,
+            index: int | None = None, expectation_type: str | None = None,
+            argument: str | None = None) -> str:
+    """``message`` behind its location: ``file:line: expectation #i (type): argument 'a': ``.
+
+    The type and argument come from the suite file as written, so control characters in them are
+    shown escaped, never sent to a terminal."""
+    where = []
+    if path:
+        where.append(f"{path}:{line}" if line else path)
+    if index is not None:
+        kind = f" ({printable(expectation_type)})" if expectation_type else ""
+        where.append(f"expectation #{index}{kind}")
+    if argument:
+        where.append(f"argument '{printable(argument)}'")
+    return (": ".join(where) + ": " if where else "") + message
 
 
 class UnknownExpectationError(SuiteError):
@@ -94,6 +126,11 @@ class LockedError(IntegrityError):
 
 class ExpectationRunError(IntegrityError):
     """An expectation that raised while it was evaluated."""
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character escaped (``\\x1b``, ``\\n``)."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def close_matches(word: str, options: Iterable[str], n: int = 3) -> list[str]:

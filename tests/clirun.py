@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,8 +31,10 @@ class Run:
     stderr: str
 
 
-def integrity(*args: str, cwd: Path | None = None) -> Run:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+def integrity(*args: str, cwd: Path | None = None, columns: int = 200,
+              env: Mapping[str, str] | None = None) -> Run:
+    """Run ``integrity ARGS`` on a terminal ``columns`` wide (plus ``env``), without colour."""
+    env = {**os.environ, "COLUMNS": str(columns), "NO_COLOR": "1", **(env or {})}
     env.pop("INTEGRITY_DEBUG", None)
     proc = subprocess.run([entry_point(), *args], capture_output=True, text=True, cwd=cwd or ROOT,
                           env=env, stdin=subprocess.DEVNULL, timeout=120, check=False)

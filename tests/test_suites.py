@@ -146,3 +146,180 @@ def test_an_empty_custom_registry_is_used_not_replaced_by_the_builtin_one() -> N
 
     with pytest.raises(UnknownExpectationError, match="knows 0 types"):
         parse_suite(V1, registry=Registry())
+
+
+# -- every problem at once, with its line ----------------------------------------------------------
+
+FIVE_PROBLEMS_JSON = """{
+  "name": "orders",
+  "expectations": [
+    {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "id"}},
+    {"type": "expect_column_values_to_be_unqiue", "kwargs": {"column": "id"}},
+    {
+      "type": "expect_column_values_to_be_between",
+      "kwargs": {
+        "column": "amount",
+        "min_valeu": 0
+      }
+    },
+    {"type": "expect_column_values_to_not_be_null",
+     "kwargs": {"column": "amount", "mostly": "most"}},
+    {"type": "expect_column_values_to_match_regex", "kwargs": {}},
+    {"type": "expect_column_mean_to_be_between",
+     "kwargs": {"column": "amount", "min_value": 1,
+                "auto": true}}
+  ]
+}
+"""
+
+FIVE_PROBLEMS_YAML = """name: orders
+expectations:
+  - type: expect_column_values_to_not_be_null
+    kwargs: {column: id}
+  - type: expect_column_values_to_be_unqiue
+    kwargs: {column: id}
+  - type: expect_column_values_to_be_between
+    kwargs:
+      column: amount
+      min_valeu: 0
+  - type: expect_column_values_to_not_be_null
+    kwargs:
+      column: amount
+      mostly: most
+  - type: expect_column_values_to_match_regex
+    kwargs: {}
+  - expectation_type: expect_column_mean_to_be_between
+    kwargs:
+      column: amount
+      min_value: 1
+      auto: true
+"""
+
+
+@pytest.mark.parametrize(("name", "text", "lines"), [
+    ("suite.json", FIVE_PROBLEMS_JSON, [5, 10, 14, 15, 18]),
+    ("suite.yaml", FIVE_PROBLEMS_YAML, [5, 10, 14, 16, 21]),  # an empty kwargs: its key line
+])
+def test_five_problems_are_reported_at_once_each_with_its_line(
+        tmp_path: Path, name: str, text: str, lines: list[int]) -> None:
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    problems = info.value.problems
+    found = [(p.line, p.index, p.expectation_type, p.argument) for p in problems]
+    assert found == [
+        (lines[0], 1, "expect_column_values_to_be_unqiue", None),
+        (lines[1], 2, "expect_column_values_to_be_between", "min_valeu"),
+        (lines[2], 3, "expect_column_values_to_not_be_null", "mostly"),
+        (lines[3], 4, "expect_column_values_to_match_regex", "column"),
+        (lines[4], 5, "expect_column_mean_to_be_between", "auto"),
+    ]
+    # One line per problem, each naming file:line, expectation, argument and the fix.
+    text_lines = str(info.value).splitlines()
+    assert len(text_lines) == 5
+    assert text_lines[0].startswith(f"{path}:{lines[0]}: expectation #1 "
+                                    "(expect_column_values_to_be_unqiue): unknown expectation type")
+    assert "Did you mean 'expect_column_values_to_be_unique'" in text_lines[0]
+    assert text_lines[1].startswith(f"{path}:{lines[1]}: expectation #2 "
+                                    "(expect_column_values_to_be_between): argument 'min_valeu': ")
+    assert "Did you mean 'min_value'" in text_lines[1]
+    assert "argument 'mostly'" in text_lines[2] and "'most'" in text_lines[2]
+    assert "is required but missing; add \"column\" to kwargs" in text_lines[3]
+    assert "min_value/max_value" in text_lines[4]  # the fix for a 0.x auto: true
+    assert not isinstance(info.value, UnknownExpectationError)  # mixed kinds: the base class
+
+
+def test_a_single_problem_is_raised_as_itself(tmp_path: Path) -> None:
+    exc = error_for(tmp_path, {"type": "expect_column_values_to_be_betwen", "kwargs": {"column": "r"}})
+    assert exc.problems == (exc,) and "\n" not in str(exc)
+
+
+def test_problems_of_one_expectation_are_all_reported(tmp_path: Path) -> None:
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps({"name": "t", "expectations": [
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"min_value": "low", "max_valu": 3, "strict_min": 1}}]}, indent=2))
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    assert sorted(str(p.argument) for p in info.value.problems) == [
+        "column", "max_valu", "strict_min"]
+    assert all(p.line is not None for p in info.value.problems)
+
+
+def test_suite_dicts_report_every_problem_without_lines() -> None:
+    from integrity.suites import parse_suite
+
+    with pytest.raises(UnknownExpectationError) as info:  # all problems of one kind: that kind
+        parse_suite({"name": "t", "expectations": [{"type": "nope"}, {"type": "nada"}]})
+    assert [(p.index, p.line) for p in info.value.problems] == [(0, None), (1, None)]
+    assert str(info.value).splitlines()[0].startswith("expectation #0 (nope): unknown")
+
+
+def test_non_objects_and_missing_types_are_problems_too(tmp_path: Path) -> None:
+    path = tmp_path / "suite.json"
+    path.write_text('{"name": "t",\n "expectations": [\n  "expect_column_to_exist",\n'
+                    '  {"kwargs": {"column": "a"}},\n  {"type": "expect_column_to_exist",'
+                    ' "kwargs": ["a"]}\n ]}\n')
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    lines = str(info.value).splitlines()
+    assert lines[0].startswith(f"{path}:2: expectation #0: each expectation is an object")
+    assert lines[1].startswith(f"{path}:4: expectation #1: the expectation has no 'type'")
+    assert lines[2].startswith(f"{path}:5: expectation #2 (expect_column_to_exist): 'kwargs' must")
+
+
+def test_invalid_result_format_and_catch_exceptions_are_load_problems(tmp_path: Path) -> None:
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps({"name": "t", "expectations": [
+        {"type": "expect_column_to_exist",
+         "kwargs": {"column": "a", "result_format": "LOUD", "catch_exceptions": "yes"}}]}))
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    assert [p.argument for p in info.value.problems] == ["result_format", "catch_exceptions"]
+
+
+def test_contradictory_bounds_load_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "suite.yaml"
+    path.write_text("name: t\nexpectations:\n  - type: expect_column_mean_to_be_between\n"
+                    "    kwargs:\n      column: a\n      max_value: 1\n      min_value: 5\n")
+    suite = load_suite(path)
+    assert suite.warnings == (
+        f"{path}:7: expectation #0 (expect_column_mean_to_be_between): argument 'min_value': "
+        "min_value 5 is above max_value 1, so this expectation can never pass; swap them.",)
+
+
+def test_a_yaml_alias_bomb_is_refused_with_its_line(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 12)]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("\n".join(lines) + "\nname: t\nexpectations: []\n")
+    with pytest.raises(SuiteError, match=rf"{path}:\d+: more than 100 YAML aliases"):
+        load_suite(path)
+
+
+def test_json_positions_survive_nesting_and_odd_spacing(tmp_path: Path) -> None:
+    path = tmp_path / "suite.json"
+    path.write_text('{"meta": {"a": {"b": [1, {"c": 2}]}},\n"expectations": [\n\n'
+                    '{"type":\n"expect_column_to_exist",\n"kwargs": {"column": "a",\n\n\n'
+                    '"column_indx": 0}}], "name": "t"}')
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    assert (info.value.line, info.value.argument) == (9, "column_indx")
+
+
+def test_control_characters_in_names_are_shown_escaped(tmp_path: Path) -> None:
+    exc = error_for(tmp_path, {"type": "expect_column_values_to_not_be_null",
+                               "kwargs": {"column": "id", "\x1b[31mred\nline": 1}})
+    assert "\x1b" not in str(exc) and "\n" not in str(exc)
+    assert "argument '\\x1b[31mred\\nline'" in str(exc)
+
+
+def test_meta_that_is_not_an_object_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = tmp_path / "suite.json"
+    path.write_text(json.dumps({"name": "t", "meta": "x", "expectations": [
+        {"type": "expect_column_to_exist", "kwargs": {"column": "a"}, "meta": "warn"}]}))
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    assert [p.index for p in info.value.problems] == [0, None]
+    assert "'meta' must be an object" in str(info.value)

@@ -7,16 +7,21 @@ from __future__ import annotations
 
 from integrity.checks import (  # noqa: F401  (imported to register their expectations)
     aggregate,
+    aggregate_nulls,
     aggregate_sets,
     association,
     column_map,
     column_map_text,
     column_map_types,
+    column_type,
     distribution,
     distribution_ks,
     multicolumn,
+    multicolumn_equal,
+    outliers,
     pair,
     query,
+    query_comparison,
     table,
 )
 from integrity.checks.base import BUILTIN, Registry

@@ -16,7 +16,6 @@ from integrity.checks.base import Arg, Check, Metric, Spec, expectation
 from integrity.checks.families import (
     aggregate_check,
     between,
-    check_bounds,
     column_values,
     distinct_non_null,
     domain_count,
@@ -51,7 +50,10 @@ INTERPOLATIONS = ("nearest", "linear", "lower", "higher", "midpoint")
 
 
 def check_range_args(spec: Spec, *, need_a_bound: bool = False) -> None:
-    """Validate min_value/max_value as GX does: ordered, parseable, and (optionally) not both None."""
+    """Validate min_value/max_value as GX does: parseable, and (optionally) not both None.
+
+    A min_value above max_value is not an error here: GX 1.x computes the statistic and fails
+    the expectation with it (the suite loader warns that it can never pass)."""
     for name in ("min_value", "max_value"):
         value = spec.kwargs.get(name)
         if isinstance(value, dict):
@@ -77,7 +79,6 @@ def check_range_args(spec: Spec, *, need_a_bound: bool = False) -> None:
             "min_value and max_value cannot both be None; give at least one bound",
             argument="min_value",
         )
-    check_bounds(spec)
 
 
 def numeric_values(spec: Spec, what: str, *, temporal: bool = False) -> pl.Expr:
@@ -88,9 +89,9 @@ def numeric_values(spec: Spec, what: str, *, temporal: bool = False) -> pl.Expr:
     column = spec.kwargs["column"]
     dtype = spec.dtype(column)
     values = column_values(spec)
-    if dtype == pl.Boolean:
+    if dtype in (pl.Boolean, pl.Null):  # an all-null column has no values: as floats, none
         return values.cast(pl.Float64)
-    if dtype.is_numeric() or dtype == pl.Null or (temporal and dtype.is_temporal()):
+    if dtype.is_numeric() or (temporal and dtype.is_temporal()):
         return values
     raise SuiteError(
         f"the {what} needs a numeric column, but column {column!r} holds {dtype}; "
@@ -159,10 +160,9 @@ def min_between(spec: Spec) -> Check:
 
 @expectation("expect_column_sum_to_be_between", family="column_aggregate", args=RANGE_ARGS)
 def sum_between(spec: Spec) -> Check:
-    """The column's total lies between min_value and max_value (an empty column has none)."""
+    """The column's total lies between min_value and max_value (no values add up to 0, as in GX)."""
     values = numeric_values(spec, "sum")
-    return range_check(spec, total(values, pl.when(values.count() > 0).then(values.sum())),
-                       need_a_bound=True)
+    return range_check(spec, total(values, values.sum()), need_a_bound=True)
 
 
 @expectation("expect_column_mean_to_be_between", family="column_aggregate", args=RANGE_ARGS)
@@ -230,10 +230,12 @@ def proportion_of_unique_values_between(spec: Spec) -> Check:
     if spec.chunk_rows and exact_keys(spec.dtype(spec.kwargs["column"])):
         share = distinct_out_of_core(in_domain_or_null(spec), spec.dtype(spec.kwargs["column"]),
                                      spec.chunk_rows,
-                                     lambda distinct, n: distinct / n if n else None)
+                                     lambda distinct, n: distinct / n if n else 0.0)
         return range_check(spec, share)
+    # GX observes 0 when there is no non-null value (an empty or all-null column), not None:
+    # a profiler's 0..0 bounds on such a column pass on the data they were profiled from.
     considered = in_domain_or_null(spec).count()
-    proportion = pl.when(considered > 0).then(_distinct(spec) / considered)
+    proportion = pl.when(considered > 0).then(_distinct(spec) / considered).otherwise(0.0)
     return range_check(spec, proportion)
 
 

@@ -18,9 +18,10 @@ import polars as pl
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
 from integrity.types import ResultFormat
 
-#: Arguments every expectation accepts, whatever its type.
-COMMON_ARGS = ("result_format", "catch_exceptions", "meta", "include_config", "notes", "id",
-               "severity", "description", "windows", "batch_id", "rendered_content")
+#: Arguments every GX 1.x expectation accepts, whatever its type (0.x's ``include_config`` is a
+#: leftover: see :mod:`integrity.checks.legacy`).
+COMMON_ARGS = ("result_format", "catch_exceptions", "meta", "notes", "id", "severity",
+               "description", "windows", "batch_id", "rendered_content")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Arg:
     default: Any = None
     check: Callable[[Any], str | None] | None = None
     """Optional validator returning an error message or None."""
+    caution: Callable[[Any], str | None] | None = None
+    """Optional check of a usable value that still deserves a warning at load (a regex that must
+    run on Python's backtracking ``re``); returns the warning or None."""
 
 
 @dataclass(frozen=True)

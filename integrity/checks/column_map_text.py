@@ -1,8 +1,11 @@
 """Column map expectations about text: regexes, SQL LIKE patterns, JSON, and date formats.
 
-Regexes run on polars' vectorised engine; a regex it cannot compile but Python's ``re`` can (look-
-around, back-references) falls back to ``re`` once per distinct value. Parsing checks with no
-polars equivalent (json.loads, jsonschema, strptime, dateutil) also run once per distinct value.
+Regexes run on polars' vectorised engine (linear time). A regex it cannot compile but Python's
+``re`` can (look-around, back-references) falls back to ``re`` once per distinct value, in a child
+process under a time budget per expectation (see :mod:`integrity.checks.regex_fallback`): a
+pattern that backtracks without end fails its expectation instead of hanging the run. The suite
+loader warns about such patterns. Parsing checks with no polars equivalent (json.loads,
+jsonschema, strptime, dateutil) also run once per distinct value.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ import polars as pl
 
 from integrity.checks.base import Arg, Check, Spec, expectation
 from integrity.checks.column_map import COLUMN, MAP, ColumnTypeError, column_dtype, require_text
-from integrity.checks.families import column_map, per_unique
+from integrity.checks.families import column_map, per_unique, per_unique_batch
+from integrity.checks.regex_fallback import BUDGET_ENV, Budget, budget_seconds
 
 Matcher = Callable[[pl.Expr], pl.Expr]
 
@@ -47,6 +51,22 @@ def regex_problem(regex: Any) -> str | None:
     return None
 
 
+def regex_caution(regex: Any) -> str | None:
+    """A warning for a usable regex that polars cannot run (Python's re under a budget), or None."""
+    if not isinstance(regex, str) or _polars_regex_error(regex) is None:
+        return None
+    return (f"regex {regex!r} needs Python's backtracking re (look-around or back-references): "
+            f"it runs under a budget of {budget_seconds():g} s per expectation ({BUDGET_ENV}) "
+            "and fails the expectation when that runs out. Without them it would run on the "
+            "linear-time engine.")
+
+
+def regex_list_caution(regexes: Any) -> str | None:
+    if not isinstance(regexes, list):
+        return None
+    return next((c for c in map(regex_caution, regexes) if c), None)
+
+
 def regex_list_problem(regexes: Any) -> str | None:
     if not isinstance(regexes, list):
         return None
@@ -68,13 +88,17 @@ def _as_text(spec: Spec) -> Matcher:
     return lambda col: col if dtype == pl.String else col.cast(pl.String)
 
 
-def regex_matcher(spec: Spec, regex: str) -> Matcher:
-    """Expression builder: True where the value contains a match of ``regex`` (search semantics)."""
+def regex_matcher(spec: Spec, regex: str, budget: Budget | None = None) -> Matcher:
+    """Expression builder: True where the value contains a match of ``regex`` (search semantics).
+
+    A regex only Python's re accepts runs under ``budget`` (the expectation's; a new one when
+    None), in a child process that is killed when the budget runs out."""
     text = _as_text(spec)
     if _polars_regex_error(regex) is None:
         return lambda col: text(col).str.contains(regex)
-    compiled = re.compile(regex)  # polars rejects it but Python accepts it (look-around etc.)
-    return lambda col: per_unique(text(col), lambda v: compiled.search(v) is not None)
+    re.compile(regex)  # the loader checked it; a pattern neither engine takes never gets here
+    limit = budget if budget is not None else Budget()
+    return lambda col: per_unique_batch(text(col), lambda values: limit.search_all(regex, values))
 
 
 def like_to_regex(pattern: str) -> str:
@@ -95,7 +119,8 @@ def like_to_regex(pattern: str) -> str:
 
 def _combine(spec: Spec, regexes: Sequence[str], every: bool) -> Matcher:
     """True where all (``every``) or any of ``regexes`` match."""
-    matchers = [regex_matcher(spec, r) for r in regexes]
+    budget = Budget()  # one budget for the whole expectation
+    matchers = [regex_matcher(spec, r, budget) for r in regexes]
 
     def matched(col: pl.Expr) -> pl.Expr:
         exprs = [m(col) for m in matchers]
@@ -106,7 +131,8 @@ def _combine(spec: Spec, regexes: Sequence[str], every: bool) -> Matcher:
     return matched
 
 
-REGEX_LIST = Arg("regex_list", (list,), required=True, check=regex_list_problem)
+REGEX_LIST = Arg("regex_list", (list,), required=True, check=regex_list_problem,
+                 caution=regex_list_caution)
 LIKE_LIST = Arg("like_pattern_list", (list,), required=True,
                 check=lambda v: None if all(isinstance(p, str) for p in v) else
                 "every like pattern must be a string")
@@ -116,7 +142,8 @@ MATCH_ON = Arg("match_on", (str,), default="any",
 
 
 @expectation("expect_column_values_to_match_regex", family="column_map",
-             args=(COLUMN, Arg("regex", (str,), default="(?s).*", check=regex_problem), *MAP))
+             args=(COLUMN, Arg("regex", (str,), default="(?s).*", check=regex_problem,
+                               caution=regex_caution), *MAP))
 def match_regex(spec: Spec) -> Check:
     """Every value contains a match of regex."""
     matched = regex_matcher(spec, spec.get("regex", "(?s).*"))
@@ -124,7 +151,8 @@ def match_regex(spec: Spec) -> Check:
 
 
 @expectation("expect_column_values_to_not_match_regex", family="column_map",
-             args=(COLUMN, Arg("regex", (str,), required=True, check=regex_problem), *MAP))
+             args=(COLUMN, Arg("regex", (str,), required=True, check=regex_problem,
+                               caution=regex_caution), *MAP))
 def not_match_regex(spec: Spec) -> Check:
     """No value contains a match of regex."""
     return column_map(spec, regex_matcher(spec, spec.kwargs["regex"]))

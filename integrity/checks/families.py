@@ -473,10 +473,16 @@ def per_unique(values: pl.Expr, test: Callable[[Any], bool]) -> pl.Expr:
 
     For checks polars cannot vectorise (dateutil, jsonschema, strptime); nulls stay null.
     """
+    return per_unique_batch(values, lambda distinct: [bool(test(v)) for v in distinct])
+
+
+def per_unique_batch(values: pl.Expr, test: Callable[[list[Any]], list[bool]]) -> pl.Expr:
+    """Like :func:`per_unique`, but ``test`` judges all the distinct values of a batch in one
+    call (e.g. in another process), returning one verdict per value, in order."""
 
     def run(series: pl.Series) -> pl.Series:
         distinct = series.drop_nulls().unique()
-        verdicts = pl.Series([bool(test(v)) for v in distinct.to_list()], dtype=pl.Boolean)
+        verdicts = pl.Series(test(distinct.to_list()), dtype=pl.Boolean)
         return series.replace_strict(distinct, verdicts, default=None, return_dtype=pl.Boolean)
 
     return values.map_batches(run, return_dtype=pl.Boolean)

@@ -43,11 +43,11 @@ def extreme(expr: pl.Expr, which: str) -> Metric:
 
 
 def total(values: pl.Expr, expr: pl.Expr) -> Metric:
-    """``expr`` is the sum of ``values`` (null when there are none): the chunks' sums add up."""
+    """``expr`` is the sum of ``values`` (0 when there are none): the chunks' sums add up."""
 
     def merge(chunks: Chunks) -> Any:
         counted = [v for _, (v, n) in chunks if n]
-        return sum(counted) if counted else None
+        return sum(counted) if counted else 0
 
     return Metric(expr, partial=Partial((values.sum(), values.count()), merge))
 

@@ -39,10 +39,12 @@ def unexpected_rows(spec: Spec) -> Check:
     try:
         _context(pl.LazyFrame(schema=spec.schema), empty).execute(query).collect_schema()
     except Exception as exc:
+        cause = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # not polars' plan dump
         raise SuiteError(
-            f"the query {spec.kwargs['unexpected_rows_query']!r} cannot run: {exc}. Write it in "
-            "polars SQL and name the batch {batch}"
-            + (f" (other tables: {', '.join(sorted(tables))})" if tables else ""),
+            f"the query {spec.kwargs['unexpected_rows_query']!r} cannot run: {cause}. Write it in "
+            "polars SQL and name the batch {batch}; other tables come from --table NAME=PATH "
+            "(tables={...} in Python)"
+            + (f"; given: {', '.join(sorted(tables))}" if tables else "; none given"),
             argument="unexpected_rows_query",
         ) from None
     limit = None if spec.result_format.at_least(ResultFormat.COMPLETE) else spec.partial_limit

@@ -122,7 +122,7 @@ def row_count_equal_other_table(spec: Spec) -> Check:
         require(
             False,
             f"no table named {name!r} was given to compare with (known tables: {known}); "
-            "pass it in tables={...}",
+            f"give it with --table {name}=PATH (tables={{...}} in Python)",
             "other_table_name",
         )
     assert other is not None

@@ -10,13 +10,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
-from integrity.cli.app import EXIT_INPUT, ProjectOpt, app, err, fail, guard, out, settle_imports
+from integrity.cli.app import (
+    EXIT_INPUT,
+    ProjectOpt,
+    app,
+    clean,
+    err,
+    fail,
+    guard,
+    out,
+    print_indented,
+    reason_text,
+    settle_imports,
+    warn,
+)
 
 if TYPE_CHECKING:
-    from integrity.job import RunSummary
+    from integrity.job import BatchOutcome, RunSummary
 
 
 @app.command()
@@ -28,6 +40,10 @@ def run(
                        "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
+    new_store: Annotated[bool, typer.Option(
+        "--new-store", help="Create the results store even though earlier runs left state here "
+                            "(staged batches, published markers, quarantine): its watermarks start "
+                            "empty, so rows already published may be published again.")] = False,
 ) -> None:
     """Pull new rows, validate them, publish the clean ones and quarantine the rest.
 
@@ -39,7 +55,7 @@ def run(
             raise fail("--from/--to backfill one dataset at a time; name it instead of --all")
         from integrity.job import Project
 
-        proj = Project.load(project)
+        proj = Project.load(project, new_store=new_store)
         names = proj.dataset_names() if all_datasets else [dataset] if dataset else []
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "
@@ -52,7 +68,7 @@ def run(
             counts = [sum(1 for c in codes.values() if c == k) for k in (0, 1, EXIT_INPUT)]
             failed = [n for n, c in codes.items() if c == EXIT_INPUT]
             out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1]} with quarantined rows, "
-                      f"{counts[2]} failed" + (f" ({escape(', '.join(failed))})" if failed else "") + ".")
+                      f"{counts[2]} failed" + (f" ({clean(', '.join(failed))})" if failed else "") + ".")
         raise typer.Exit(max(codes.values()))
 
 
@@ -79,46 +95,38 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
 
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
-        task = progress.add_task(f"{name}: starting", total=None)
+        task = progress.add_task(clean(f"{name}: starting"), total=None)
         try:
             summary = job.run(proj, name, start=start, end=end,
-                                   progress=lambda msg: progress.update(task, description=escape(f"{name}: {msg}")))
+                              progress=lambda msg: progress.update(task, description=clean(f"{name}: {msg}")))
         except IntegrityError as exc:
-            message = str(exc)
-            if f"{name!r}" not in message and f"dataset {name}" not in message:
-                message = f"dataset {name!r}: {message}"
-            err.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+            for message in str(exc).splitlines() or [str(exc)]:  # a suite's problems: one each
+                if f"{name!r}" not in message and f"dataset {name}" not in message:
+                    message = f"dataset {name!r}: {message}"
+                err.print(f"[bold red]error:[/] {clean(message)}", soft_wrap=True)
             return None
     _print_summary(summary)
     return summary
 
 
 def _print_summary(summary: RunSummary) -> None:
+    for note in summary.notes:
+        out.print(f"{clean(summary.dataset)}: {clean(note)}")
+    for warning in summary.suite_warnings:
+        warn(f"dataset {summary.dataset!r}: {warning}")
     if not summary.batches:
-        out.print(f"{escape(summary.dataset)}: no new rows.")
-        for line in summary.notices:
-            out.print(f"  note: {_safe(line)}", soft_wrap=True)
+        out.print(f"{clean(summary.dataset)}: no new rows.")
         return
-    table = Table(title=f"{summary.dataset} (run {summary.run_id})", title_justify="left")
-    for column in ("batch", "rows", "published", "quarantined", "status", "failed expectations"):
-        table.add_column(column, overflow="fold")
+    table = Table(title=f"{clean(summary.dataset)} (run {summary.run_id})", title_justify="left")
+    table.add_column("batch", no_wrap=True)  # whole, so it can be pasted into `integrity batches`
+    for column in ("rows", "published", "quarantined", "status"):
+        table.add_column(column, justify="right" if column != "status" else "left", no_wrap=True)
     for b in summary.batches:
-        table.add_row(escape(b.batch_id[:18]) + (" (recovered)" if b.recovered else ""), str(b.rows),
-                      str(b.published_rows), str(b.quarantined_rows), b.status,
-                      escape(", ".join(b.failed_expectations) or "-"))
+        table.add_row(clean(b.batch_id), str(b.rows), str(b.published_rows), str(b.quarantined_rows),
+                      clean(b.status))
     out.print(table)
     for b in summary.batches:
-        if b.already_done:
-            out.print(f"  batch {escape(b.batch_id)}: this range was backfilled before with the same "
-                      "rows; nothing was published again.")
-        if b.revalidated_rows:
-            out.print(f"  batch {escape(b.batch_id)}: {b.revalidated_rows} rows had been taken by earlier "
-                      f"runs: re-validated, not published again; {b.flagged_rows} of them fail the "
-                      "suite today.")
-        for line in b.notices:
-            out.print(f"  batch {escape(b.batch_id)}: {_safe(line)}", soft_wrap=True)
-        for qid in b.quarantine_ids:
-            out.print(f"  quarantined as {escape(qid)}: review with `integrity quarantine show {escape(qid)}`")
+        _print_batch_notes(b)
     held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
     dropped = sum(b.dropped_rows for b in summary.batches)
     warned = any(b.late_action == "warn" and (b.late_rows or b.null_cursor_rows)
@@ -130,10 +138,32 @@ def _print_summary(summary: RunSummary) -> None:
                else "every row published, late or NULL-cursor rows among them (late_rows: warn) "
                     "(exit 0)" if warned
                else "every row published (exit 0)")
-    out.print(f"{escape(summary.dataset)}: {verdict}.")
+    out.print(f"{clean(summary.dataset)}: {verdict}.")
 
 
-def _safe(text: str) -> str:
-    """A line built from data (file names, cursor values) made safe to print: no control
-    characters, no Rich markup."""
-    return escape("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
+def _print_batch_notes(b: BatchOutcome) -> None:
+    """What a steward needs under the table: why rows were held, the warnings apart, the ids."""
+    batch = clean(b.batch_id)
+    if b.recovered:
+        out.print(f"  batch {batch} (recovered): an interrupted run left it pending; this run "
+                  "finished it.")
+    if b.already_done:
+        out.print(f"  batch {batch}: this range was backfilled before with the same rows; "
+                  "nothing was published again.")
+    if b.revalidated_rows:
+        out.print(f"  batch {batch}: {b.revalidated_rows} rows had been taken by earlier runs: "
+                  f"re-validated, not published again; {b.flagged_rows} of them fail the suite today.")
+    if b.held_by:
+        heading = "quarantined because" if b.quarantined_rows or b.quarantine_ids else "fails today"
+        out.print(f"  {heading}:")
+        for reason in b.held_by:
+            print_indented(clean(reason_text(reason)), 4)
+    if b.warnings:
+        out.print("  warnings only (nothing held):")
+        for reason in b.warnings:
+            print_indented(clean(reason_text(reason)), 4)
+    for line in b.notes:  # late rows and what happened to them; files left alone
+        out.print(f"  batch {batch}: {clean(line)}", soft_wrap=True)
+    for qid in b.quarantine_ids:
+        out.print(f"  quarantined as {clean(qid)}; review it with\n"
+                  f"    integrity quarantine show {clean(qid)}")

@@ -9,23 +9,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.markup import escape
 
 from integrity.cli.app import (
     EXIT_FAILED,
     EXIT_INPUT,
     EXIT_PASSED,
     app,
+    clean,
+    clean_json,
     err,
     fail,
     guard,
     out,
     settle_imports,
+    short,
+    value_text,
+    warn,
 )
+from integrity.engine.engines import available_engines
 from integrity.jsonable import jsonable
 
 if TYPE_CHECKING:
+    from rich.console import RenderableType
+
     from integrity.types import ExpectationResult, ValidationResult
+
+_ENGINES = available_engines()
 
 
 @app.command()
@@ -42,32 +51,45 @@ def validate(
         "--explain", help="Print the query plan (metrics, de-duplication, query count) and exit "
                           "without validating.")] = False,
     engine: Annotated[str | None, typer.Option(
-        "--engine", help="polars engine: in-memory (default, fastest) or streaming.")] = None,
+        "--engine", help=f"polars engine: {', '.join(_ENGINES[:-1])} or auto (the first is the "
+                         "default and the fastest).")] = None,
     low_memory: Annotated[bool, typer.Option(
         "--low-memory", help="Read the batch in row chunks: peak memory stays flat as batches "
-                             "grow (5M rows: 375 MiB; 50M: 457 MiB), in about twice the time.")
+                             "grow (5M rows: 395 MiB; 50M: 475 MiB), in about twice the time.")
     ] = False,
+    table: Annotated[list[str] | None, typer.Option(
+        "--table", "-t", metavar="NAME=PATH",
+        help="Another table, for the expectations that compare with one (e.g. "
+             "expect_table_row_count_to_equal_other_table's other_table_name). Repeatable.")
+    ] = None,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with guard(data):
+        tables = _tables(table or [])
         from integrity import api
 
         settle_imports()
 
         if explain:
-            out.print(escape(api.explain(data, suite, result_format=result_format, engine=engine)))
+            out.print(clean_lines(api.explain(data, suite, result_format=result_format,
+                                              engine=engine, tables=tables)))
             raise typer.Exit(EXIT_PASSED)
         result = api.validate(data, suite, result_format=result_format, engine=engine,
-                              low_memory=low_memory)
+                              low_memory=low_memory, tables=tables)
+        for warning in result.meta.get("suite_warnings") or []:
+            warn(str(warning))
         if json_out is not None:
             _write_json(result, json_out)
         if str(json_out) != "-":
             _print_result(result, data)
+        # An expectation that could not run is a failure (GX: success false), but a failure of
+        # the suite against this data rather than of the data: exit 2, after every other result.
         errors = [(i, r) for i, r in enumerate(result.results) if r.outcome.value == "error"]
         if errors:
             columns = result.meta.get("columns", {})
+            where = str(result.meta.get("suite_path") or suite)
             for index, item in errors:
-                err.print(f"[bold red]error:[/] {escape(_error_line(index, item, columns))}",
+                err.print(f"[bold red]error:[/] {clean(_error_line(where, index, item, columns))}",
                           soft_wrap=True)
             raise typer.Exit(EXIT_INPUT)
         raise typer.Exit(EXIT_PASSED if result.success else EXIT_FAILED)
@@ -82,37 +104,79 @@ def expectations(
         from rich.table import Table
 
         from integrity.checks import builtin_registry
+        from integrity.errors import did_you_mean
 
         registry = builtin_registry()
-        table = Table(title=f"{len(registry)} expectation types (arguments: * required)",
+        definitions = [registry.definitions[name] for name in registry]
+        families = sorted({d.family for d in definitions})
+        if family is not None and family not in families:
+            raise fail(f"unknown family {family!r}.{did_you_mean(family, families)} Families: "
+                       f"{', '.join(families)}.")
+        shown = [d for d in definitions if family is None or d.family == family]
+        table = Table(title=f"{len(shown)} expectation type{'' if len(shown) == 1 else 's'}"
+                            + (f" of family {family}" if family else "") + " (arguments: * required)",
                       title_justify="left", show_lines=False)
         table.add_column("type and arguments", overflow="fold")
         table.add_column("family", no_wrap=True)
-        for name in registry:
-            definition = registry.definitions[name]
-            if family and definition.family != family:
-                continue
+        for definition in shown:
             args = ", ".join(a.name + ("*" if a.required else "") for a in definition.args)
-            table.add_row(f"[bold]{escape(name)}[/]\n  [dim]{escape(args)}[/]",
-                          escape(definition.family))
+            table.add_row(f"[bold]{clean(definition.type)}[/]\n  [dim]{clean(args)}[/]",
+                          clean(definition.family))
         out.print(table)
 
 
+def _tables(specs: list[str]) -> dict[str, str]:
+    """``--table NAME=PATH`` options as a name -> path mapping (bad syntax: one line, exit 2)."""
+    tables: dict[str, str] = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        name, path = name.strip(), path.strip()
+        if not sep or not name or not path:
+            raise fail(f"--table {spec!r}: write it as NAME=PATH, e.g. --table orders=orders.csv "
+                       "(NAME is what the suite calls it, e.g. other_table_name)")
+        if name in tables:
+            raise fail(f"--table {name!r} is given twice ({tables[name]!r} and {path!r}); give each "
+                       "table once")
+        tables[name] = path
+    return tables
+
+
+def clean_lines(text: str) -> str:
+    """Multi-line text (a plan) made safe line by line, keeping its line breaks."""
+    return "\n".join(clean(line) for line in text.splitlines())
+
+
+#: Widths (beside the expectation's type) the one-line-per-expectation table needs: the index, at
+#: most 20 for the columns, "ok", 24 for what was observed, and the borders and padding.
+_WIDE_EXTRA = 4 + 20 + 3 + 24 + 16
+
+
 def _print_result(result: ValidationResult, data: str) -> None:
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
 
-    table = Table(title=f"{escape(result.suite_name)} on {escape(data)}", title_justify="left")
+    table = Table(title=f"{clean(result.suite_name)} on {clean(data)}", title_justify="left")
     table.add_column("#", justify="right")
-    narrow = out.width < 110  # drop the common prefix rather than wrap type names
-    table.add_column("expectation (expect_…)" if narrow else "expectation", no_wrap=not narrow,
-                     overflow="fold", ratio=None)
-    table.add_column("column(s)", max_width=20, overflow="fold")
-    table.add_column("ok", no_wrap=True)
-    table.add_column("observed / unexpected", min_width=None if narrow else 28, overflow="fold")
-    for index, item in enumerate(result.results):
-        name = item.config.type.removeprefix("expect_") if narrow else item.config.type
-        table.add_row(str(index), escape(name), escape(_columns(item.config.kwargs)),
-                      _badge(item), escape(_observed(item)))
+    longest = max((len(item.config.type) for item in result.results), default=0)
+    if out.width >= longest + _WIDE_EXTRA:
+        table.add_column("expectation", no_wrap=True)
+        table.add_column("column(s)", max_width=20, overflow="fold")
+        table.add_column("ok", no_wrap=True)
+        table.add_column("observed / unexpected", min_width=24, overflow="fold")
+        for index, item in enumerate(result.results):
+            table.add_row(str(index), clean(item.config.type), clean(_columns(item.config.kwargs)),
+                          _badge(item), clean(_observed(item)))
+    else:  # narrow terminals: the type, then on its columns, then what was observed below it
+        table.add_column("ok", no_wrap=True)
+        table.add_column("expectation (expect_…) on column(s): observed / unexpected",
+                         overflow="fold")
+        for index, item in enumerate(result.results):
+            name = item.config.type.removeprefix("expect_")
+            cell: RenderableType = Group(
+                f"{clean(name)} [dim]on[/] {clean(_columns(item.config.kwargs))}",
+                Padding(clean(_observed(item) or "-"), (0, 0, 0, 2)))
+            table.add_row(str(index), _badge(item), cell)
     out.print(table)
     stats = result.statistics
     verdict = "[bold green]PASSED[/]" if result.success else "[bold red]FAILED[/]"
@@ -132,7 +196,7 @@ def _badge(item: ExpectationResult) -> str:
         return "[green]yes[/]"
     if outcome == "failed":
         return "[red]NO[/]"
-    return "[yellow]" + escape(outcome.upper()) + "[/]"
+    return "[yellow]" + clean(outcome.upper()) + "[/]"
 
 
 def _columns(kwargs: Mapping[str, Any]) -> str:
@@ -152,7 +216,7 @@ def _columns(kwargs: Mapping[str, Any]) -> str:
 def _observed(item: ExpectationResult) -> str:
     if item.outcome.value == "error":
         message = item.exception_info.get("exception_message") or "raised an exception"
-        return _short(str(message).splitlines()[0], 70)
+        return short(str(message).splitlines()[0], 70)
     result = item.result
     if "unexpected_count" in result:
         count = result["unexpected_count"]
@@ -162,35 +226,25 @@ def _observed(item: ExpectationResult) -> str:
             text += f" ({_pct(pct)})"
         sample = result.get("partial_unexpected_list") or []
         if count and sample:
-            shown = ", ".join(_short(_value_text(v), 30) for v in sample[:3])
+            shown = ", ".join(short(value_text(v), 30) for v in sample[:3])
             text += f": {shown}" + (" …" if len(sample) > 3 else "")
         return text
     if "observed_value" in result:
-        return _short(_value_text(result["observed_value"]), 70)
+        return short(value_text(result["observed_value"]), 70)
     return ""
 
 
-def _error_line(index: int, item: ExpectationResult, columns: Mapping[str, str]) -> str:
+def _error_line(suite: str, index: int, item: ExpectationResult,
+                columns: Mapping[str, str]) -> str:
+    message = str(item.exception_info.get("exception_message") or "raised an exception")
+    first = message.strip().splitlines()[0] if message.strip() else "raised an exception"
+    if f"expectation #{index} (" in first:  # our own error: it names the place and the fix
+        return first
     cols = _columns(item.config.kwargs)
     types = ", ".join(f"{c} is {columns[c]}" for c in cols.split(", ") if c in columns)
-    message = str(item.exception_info.get("exception_message") or "raised an exception")
-    return (f"expectation #{index} ({item.config.type}) on {cols}"
+    return (f"{suite}: expectation #{index} ({item.config.type}) on {cols}"
             + (f" ({types})" if types else "")
-            + f" could not run: {message.splitlines()[0]}. Check its arguments against the column's type.")
-
-
-def _value_text(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, str):
-        return repr(value)
-    return str(jsonable(value)) if not isinstance(value, list | dict) else json.dumps(
-        jsonable(value), ensure_ascii=False)
-
-
-def _short(text: str, limit: int) -> str:
-    text = text.replace("\n", " ")
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+            + f" could not run: {first.rstrip('.')}. Check its arguments against the column's type.")
 
 
 def _pct(value: float | None) -> str:
@@ -200,7 +254,7 @@ def _pct(value: float | None) -> str:
 def _write_json(result: ValidationResult, target: Path) -> None:
     text = json.dumps(jsonable(result.to_dict()), indent=2, ensure_ascii=False)
     if str(target) == "-":
-        sys.stdout.write(text + "\n")
+        sys.stdout.write(clean_json(text) + "\n")
         return
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -24,6 +24,7 @@ import contextlib
 import fnmatch
 import hashlib
 import os
+import re
 import stat
 import time
 from collections.abc import Mapping
@@ -65,14 +66,30 @@ def shown(path: Path | str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(path))
 
 
-def landing_folder(path: str) -> tuple[Path, list[str]]:
-    """The folder a path or glob starts at, and the pattern's parts below it."""
+def landing_folder(path: str) -> tuple[Path, list[str], bool]:
+    """The folder a path or glob starts at, the pattern's parts below it, and whether the path
+    names one file (no glob). Glob characters escaped as ``glob.escape`` does (``[[]``, ``[*]``,
+    ``[?]``: a project root anchored in front of a relative glob) are literal."""
     given = Path(path)
     if not is_glob(path) or given.exists():
-        return given.parent, [given.name]
+        return given.parent, [given.name], True
     parts = given.parts
-    cut = next(i for i, part in enumerate(parts) if is_glob(part))
-    return Path(*parts[:cut]) if cut else Path("."), list(parts[cut:])
+    literal = [_literal(part) for part in parts]
+    cut = next((i for i, part in enumerate(literal) if part is None), len(parts))
+    folder = Path(*[p for p in literal[:cut] if p is not None]) if cut else Path(".")
+    if cut == len(parts):  # escaped characters only: one file after all
+        return folder.parent, [folder.name], True
+    return folder, list(parts[cut:]), False
+
+
+def _literal(part: str) -> str | None:
+    """A path component with ``glob.escape``'s escapes undone, or None when it is a pattern."""
+    if is_glob(_ESCAPED.sub("", part)):
+        return None
+    return _ESCAPED.sub(lambda m: m.group(1), part)
+
+
+_ESCAPED = re.compile(r"\[([*?[])\]")
 
 
 def list_files(path: str, *, follow_symlinks: bool = False, done_marker: str | None = None) -> Listing:
@@ -81,13 +98,12 @@ def list_files(path: str, *, follow_symlinks: bool = False, done_marker: str | N
     Raises:
         DataError: the landing folder does not exist, or nothing at all matches.
     """
-    folder, pattern = landing_folder(path)
+    folder, pattern, literal = landing_folder(path)
     listing = Listing(folder)
     if not folder.is_dir():
         raise DataError(f"{shown(folder)}: the landing folder of {shown(path)} does not exist or is "
                         f"not a folder (working directory {shown(Path.cwd())}). Check the path.")
-    walk = _Walk(listing, folder.resolve(), follow_symlinks, done_marker, literal=not is_glob(path)
-                 or Path(path).exists())
+    walk = _Walk(listing, folder.resolve(), follow_symlinks, done_marker, literal)
     walk.folder(folder, pattern)
     listing.notes = list({(n["kind"], n["path"]): n for n in listing.notes}.values())
     if not listing.files and not listing.notes:

@@ -7,7 +7,10 @@ A costly metric may be *guarded*: a cheap aggregate in the fused query proves it
 (all values distinct: no duplicate rows), and only when the guard does not hold is it computed, in
 one follow-up query shared by every such metric.
 If the fused query fails, each expectation is retried on its own so that one broken expectation
-becomes one error result instead of sinking the suite.
+becomes one error result instead of sinking the suite. An expectation that cannot even be planned
+on this batch (a column it names is missing, its bounds contradict each other where GX raises) is
+likewise one error result, with ``exception_info`` as GX gives it; ``catch_exceptions: false``
+(in its kwargs or for the whole run) raises instead.
 A low-memory plan (``chunk_rows``) reads the batch in row chunks instead: each fused metric with a
 chunk form (:class:`~integrity.checks.base.Partial`) is computed per chunk and merged, so the peak
 stays flat as batches grow.
@@ -29,7 +32,7 @@ from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
-from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean
+from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean, located
 from integrity.suites import Suite
 from integrity.types import (
     ExpectationConfig,
@@ -74,6 +77,9 @@ class Plan:
     this many rows (the others by groups of columns; see :func:`run_plan`)."""
     partials: dict[str, Partial] = field(default_factory=dict)
     """Fused metric alias -> its chunk form, where it has one."""
+    warnings: tuple[str, ...] = ()
+    """The suite's load warnings, copied into the result's meta."""
+    suite_path: str | None = None
 
     @property
     def in_chunks(self) -> list[str]:
@@ -201,7 +207,9 @@ def plan_suite(
             item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
                                 engine, chunk_rows, lf)
         except IntegrityError as exc:
-            if explicit is not True:
+            # What only the data shows (a missing column, a type the check cannot test, bounds
+            # GX rejects while validating) fails this expectation alone, as in GX; the rest run.
+            if not item.catch:
                 raise
             item.error = exc
             continue
@@ -209,7 +217,7 @@ def plan_suite(
             requested += 1
             item.aliases[local] = alias_of(metric)
     return Plan(planned, fused, passes, requested, inputs, needs, engine, guarded, chunk_rows,
-                partials)
+                partials, suite.warnings, suite.path)
 
 
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
@@ -320,10 +328,12 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
         _select(lf, plan, follow_up, values, failed, run_on)
     queries += len(plan.passes)
     _run_passes(lf, plan, values, failed)
-    results = [_judge(item, values, failed) for item in plan.expectations]
+    results = [_judge(item, values, failed, plan.suite_path) for item in plan.expectations]
     elapsed = time.perf_counter() - started
-    return ValidationResult(suite_name, tuple(results), queries=queries,
-                            meta={"validation_seconds": round(elapsed, 6)})
+    meta: dict[str, Any] = {"validation_seconds": round(elapsed, 6)}
+    if plan.warnings:
+        meta["suite_warnings"] = list(plan.warnings)
+    return ValidationResult(suite_name, tuple(results), queries=queries, meta=meta)
 
 
 def _run_passes(lf: pl.LazyFrame, plan: Plan, values: dict[str, Any],
@@ -429,7 +439,7 @@ def _select_outputs(lf: pl.LazyFrame, plan: Plan, outputs: Mapping[str, list[pl.
 
 
 def _judge(item: PlannedExpectation, values: Mapping[str, Any],
-           failed: Mapping[str, BaseException]) -> ExpectationResult:
+           failed: Mapping[str, BaseException], path: str | None = None) -> ExpectationResult:
     error = item.error or next((failed[a] for a in item.aliases.values() if a in failed), None)
     if error is None and item.check is not None:
         try:
@@ -446,7 +456,12 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             raise error
         raise SuiteError(f"failed while evaluating: {type(error).__name__}: {error}",
                          index=item.index, expectation_type=item.config.type) from error
-    message = f"{type(error).__name__}: {error}"
+    # Ours say what to do (planning errors also where; polars appends its plan after a blank
+    # line); others keep their class name, as in GX.
+    message = (str(error) if isinstance(error, SuiteError) else
+               located(str(error).split("\n\n")[0], path=path, index=item.index,
+                       expectation_type=item.config.type) if isinstance(error, IntegrityError)
+               else f"{type(error).__name__}: {error}")
     return ExpectationResult(
         item.config, False, {}, Outcome.ERROR,
         exception_info={

@@ -4,12 +4,16 @@ The recipe is the classic one: write to a staging path on the same filesystem, f
 file, ``os.replace`` it into place (atomic on POSIX: readers see the old name or the whole new
 file), then fsync the directory so the rename itself survives a power cut. Folders created on the
 way are fsynced into their parents for the same reason.
+
+Modes are always explicit (``chmod`` after creation), never the umask's: under ``umask 000`` a
+folder made with the default mode is world-writable, and anyone could plant or swap files in it.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -55,8 +59,33 @@ def make_dirs(path: Path, mode: int | None = None) -> None:
         except FileExistsError:  # a concurrent writer made it: fine
             continue
         if mode is not None:
-            os.chmod(folder, mode)
+            # Keep a setgid parent's bit: it is how a team shares a folder with readers' group.
+            os.chmod(folder, mode | (os.stat(folder.parent).st_mode & stat.S_ISGID))
         fsync_dir(folder.parent)
+
+
+def owned_private(path: Path) -> bool:
+    """Whether ``path`` is a regular file (not a link) of ours that nobody else can write.
+
+    Files whose presence decides that work is skipped (a sink's ``.published`` markers) are
+    trusted only then: anyone else could have planted or rewritten them.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    return (stat.S_ISREG(info.st_mode) and info.st_uid == os.geteuid()
+            and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH))
+
+
+def remove_durably(path: Path) -> bool:
+    """Unlink ``path`` (if there) and make the removal durable; whether it was there."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    fsync_dir(path.parent)
+    return True
 
 
 def write_file(path: Path, write: Callable[[BinaryIO], None], mode: int = 0o644) -> None:
@@ -80,9 +109,11 @@ def replace_durably(staged: Path, final: Path) -> None:
 
 
 def write_atomic(final: Path, staged: Path, write: Callable[[BinaryIO], None],
-                 mode: int = 0o644) -> None:
-    """Write ``final`` (via ``staged``, on the same filesystem) so readers see nothing or all of it."""
-    make_dirs(staged.parent)
+                 mode: int = 0o644, *, dir_mode: int = 0o755, staging_mode: int = 0o700) -> None:
+    """Write ``final`` (via ``staged``, on the same filesystem) so readers see nothing or all of it.
+
+    Folders created on the way get ``dir_mode`` (``staging_mode`` for the staging folder)."""
+    make_dirs(staged.parent, staging_mode)
     write_file(staged, write, mode)
-    make_dirs(final.parent)
+    make_dirs(final.parent, dir_mode)
     replace_durably(staged, final)

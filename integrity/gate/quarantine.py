@@ -11,6 +11,10 @@ Nothing is ever deleted silently: rejecting an entry marks it in the manifest an
 releasing one records where it was published. Releasing publishes through the dataset's normal sink
 under :meth:`QuarantineFiles.release_info`'s batch id, so the sink's exactly-once ledger makes a
 repeated release a no-op.
+
+The manifest's status is a copy for people reading the folder; the results store decides (the
+job's steward actions are the state machine). :meth:`QuarantineFiles.record_decision` writes the
+store's decision over whatever the manifest says, and keeps the overwritten status in the history.
 """
 
 from __future__ import annotations
@@ -139,16 +143,30 @@ class QuarantineFiles:
 
     reject = remove
 
-    def _set_status(self, entry_id: str, status: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    def record_decision(self, entry_id: str, status: str, details: Mapping[str, Any]) -> dict[str, Any]:
+        """Make the manifest say ``status`` (``released`` or ``rejected``), as the store decided.
+
+        Unlike :meth:`mark_released` and :meth:`remove` it overrides an earlier status (a release
+        interrupted after this write, then rejected); the history keeps what was overridden.
+        """
+        if status not in ("released", "rejected"):
+            raise ValueError(f"quarantine status {status!r} is not a decision (released, rejected)")
+        return self._set_status(entry_id, status, details, override=True)
+
+    def _set_status(self, entry_id: str, status: str, details: Mapping[str, Any], *,
+                    override: bool = False) -> dict[str, Any]:
         manifest = self.manifest(entry_id)
-        if manifest.get("status") != "quarantined" and manifest.get("status") != status:
-            raise ValueError(f"quarantine entry {entry_id!r} is already {manifest.get('status')}; "
-                             f"it cannot become {status}")
-        if manifest.get("status") == status:
+        previous = manifest.get("status")
+        if previous == status:
             return manifest  # repeated release/reject: nothing new to record
+        if previous != "quarantined" and not override:
+            raise ValueError(f"quarantine entry {entry_id!r} is already {previous}; "
+                             f"it cannot become {status}")
+        step = {"status": status, "at": _now(), **details}
+        if previous != "quarantined":
+            step["overrides"] = previous
         manifest["status"] = status
-        manifest["history"] = [*manifest.get("history", []),
-                               {"status": status, "at": _now(), **details}]
+        manifest["history"] = [*manifest.get("history", []), step]
         folder = self._entry(entry_id)
         staged = folder / f".{MANIFEST_FILE}.tmp"
         write_file(staged, _json_writer(manifest), FILE_MODE)

@@ -11,8 +11,14 @@ the dataset's ``default_action``):
 
 Only *failing* expectations act. An expectation that passes thanks to ``mostly`` still has
 unexpected rows, but the steward said that fraction is acceptable, so those rows publish; holding
-them would make ``mostly`` mean nothing. An expectation that raised (outcome ``error``), or was not
-evaluated, holds the whole batch whatever its action: we never publish what we could not check.
+them would make ``mostly`` mean nothing.
+
+An expectation that raised (outcome ``error``: a column it names is missing, its bounds contradict
+each other, its regex ran out of time) has failed, as in GX, and acts under its own action: ``warn``
+records it and holds nothing, as for any failure the steward chose to accept; ``quarantine_batch``
+holds the batch; ``quarantine_rows`` holds the whole batch too, because which rows it would reject
+is exactly what could not be computed (its reason says so). One that was not evaluated holds the
+batch whatever its action: we never publish what we could not check.
 
 Every row ends in exactly one place: the held-row mask is computed once, ``published`` is the rows
 where it is False and ``quarantined`` the rows where it is True, and the heights are checked.
@@ -105,11 +111,20 @@ def decide(frame: pl.DataFrame, plan: Plan, result: ValidationResult, *, default
     row_reasons: list[tuple[pl.Expr, dict[str, Any]]] = []
     warnings: list[dict[str, Any]] = []
     for item, outcome, action in zip(plan.expectations, result.results, actions, strict=True):
-        if _errored(outcome):
-            message = outcome.exception_info.get("exception_message") or "not evaluated"
+        if outcome.outcome is Outcome.ERROR:
+            message = _first_line(outcome.exception_info.get("exception_message") or "an error")
+            if action == "warn":
+                warnings.append(_reason(item, outcome, action,
+                                        f"could not run ({message}); recorded as a warning only"))
+            else:
+                rows = ("; quarantine_rows holds the whole batch, since the rows it would reject "
+                        "could not be identified") if action == "quarantine_rows" else ""
+                batch_reasons.append(_reason(item, outcome, "quarantine_batch",
+                                             f"could not run ({message}); the batch is held{rows}"))
+        elif outcome.outcome is Outcome.NOT_EVALUATED:
             batch_reasons.append(_reason(item, outcome, "quarantine_batch",
-                                         f"could not be evaluated ({message}); the batch is held "
-                                         "because unchecked rows are never published"))
+                                         "was not evaluated; the batch is held because unchecked "
+                                         "rows are never published"))
         elif outcome.success:
             continue
         elif action == "warn":
@@ -183,8 +198,9 @@ def _mask_of(frame: pl.DataFrame, rows: pl.Expr) -> pl.Expr:
     return pl.col(name) if name in frame.columns else rows
 
 
-def _errored(outcome: ExpectationResult) -> bool:
-    return outcome.outcome in (Outcome.ERROR, Outcome.NOT_EVALUATED)
+def _first_line(message: object) -> str:
+    lines = str(message).strip().splitlines()
+    return lines[0] if lines else "an error"
 
 
 def _reason(item: PlannedExpectation, outcome: ExpectationResult, action: str,

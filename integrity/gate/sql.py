@@ -9,6 +9,11 @@ lives beside the target table. The rows and the ledger row commit together, so a
 either both exist (the re-run sees the ledger row and does nothing) or neither does (the re-run
 publishes). Two concurrent publishers of the same batch collide on the primary key; the loser's
 transaction rolls back and it reports the batch as already published.
+
+A table the sink creates gets one more column, ``_integrity_batch_id``, filled with the batch id of
+every row, so a batch can be taken back (:meth:`SqlSink.retract`: its rows and its ledger row
+deleted in one transaction). A table that already exists is never altered: the column is filled
+when the table has it, and a batch published into a table without it cannot be retracted.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from integrity.jsonable import dumps
 from integrity.types import BatchInfo
 
 LEDGER = "integrity_published_batches"
+BATCH_COLUMN = "_integrity_batch_id"
+"""The column that ties each row of a table the sink created to the batch that wrote it."""
 
 
 class SqlSink:
@@ -69,6 +76,9 @@ class SqlSink:
                     return self.location
                 if table is not None and frame.height:
                     self._check_columns(table, frame)
+                    if BATCH_COLUMN in table.c:  # ours, whatever a column of that name held
+                        frame = frame.with_columns(pl.lit(info.batch_id, pl.String)
+                                                   .alias(BATCH_COLUMN))
                     for chunk in frame.iter_slices(self.chunk_size):
                         conn.execute(sa.insert(table), chunk.to_dicts())
                 conn.execute(sa.insert(self._ledger).values(
@@ -78,6 +88,31 @@ class SqlSink:
             if self.published(info.batch_id):  # a concurrent run committed it first
                 return self.location
             raise
+        return self.location
+
+    def retract(self, batch_id: str) -> str | None:
+        """Delete the batch's rows and its ledger row in one transaction; None if not published.
+
+        Raises DataError when the batch has rows in a table without ``_integrity_batch_id``
+        (one integrity did not create): they cannot be told apart from the others.
+        """
+        self._ledger.create(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            entry = conn.execute(sa.select(self._ledger.c.rows)
+                                 .where(self._ledger.c.batch_id == batch_id)).first()
+            if entry is None:
+                return None
+            if entry.rows:
+                metadata = sa.MetaData(schema=self.schema)
+                table = sa.Table(self.table_name, metadata, autoload_with=conn, quote=True)
+                if BATCH_COLUMN not in table.c:
+                    raise DataError(
+                        f"table {self.table_name!r} has no column {BATCH_COLUMN!r}, so the "
+                        f"{entry.rows} rows of batch {batch_id!r} cannot be told apart from the "
+                        f"others to take them back. Delete them by hand, and the row of "
+                        f"{LEDGER} whose batch_id is {batch_id!r}, then run the command again.")
+                conn.execute(sa.delete(table).where(table.c[BATCH_COLUMN] == batch_id))
+            conn.execute(sa.delete(self._ledger).where(self._ledger.c.batch_id == batch_id))
         return self.location
 
     def _in_ledger(self, conn: sa.Connection, batch_id: str) -> bool:
@@ -93,7 +128,8 @@ class SqlSink:
             table = sa.Table(self.table_name, metadata, autoload_with=self.engine, quote=True)
         else:
             columns = [sa.Column(name, sql_type(dtype, name), quote=True)
-                       for name, dtype in frame.schema.items()]
+                       for name, dtype in frame.schema.items() if name != BATCH_COLUMN]
+            columns.append(sa.Column(BATCH_COLUMN, sa.String(255), quote=True))
             table = sa.Table(self.table_name, metadata, *columns, quote=True)
             table.create(self.engine, checkfirst=True)
         self._table = table

@@ -126,6 +126,11 @@ def read_held(project: Project, dataset: DatasetConfig, batch_id: str,
     return None
 
 
+def keep_staged(pending: set[str]) -> set[str]:
+    """The staged copies the pending batches need: theirs and their held rows'."""
+    return pending | {_held_id(b) for b in pending}
+
+
 def drop_staged(project: Project, dataset: DatasetConfig, batch_id: str) -> None:
     project.staged_path(dataset, _held_id(batch_id)).unlink(missing_ok=True)
 

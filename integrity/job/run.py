@@ -36,11 +36,13 @@ from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
 from integrity.job import late
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
+from integrity.job.preflight import checked_dataset
 from integrity.job.project import Project
-from integrity.job.safety import failpoint, guarded, read_staged, stage
+from integrity.job.safety import clear_orphans, failpoint, guarded, read_staged, stage
+from integrity.job.steward import finish_interrupted
 from integrity.store import BatchRecord, QuarantineRecord, Store
-from integrity.suites import Suite, load_suite
-from integrity.types import BatchInfo, ValidationResult
+from integrity.suites import Suite
+from integrity.types import BatchInfo, ExpectationResult, Outcome, ValidationResult
 
 Progress = Callable[[str], None]
 Audit = tuple[ValidationResult | None, GateDecision]
@@ -67,6 +69,11 @@ class BatchOutcome:
     """Backfill only: of those, the rows the gate would hold today (reported, not quarantined)."""
     already_done: bool = False
     """Backfill only: the same range and content were backfilled before; nothing was redone."""
+    held_by: list[dict[str, Any]] = field(default_factory=list)
+    """The gate's reasons for what was held (one per failing expectation that held rows or the
+    batch; see :attr:`~integrity.gate.GateDecision.reasons`)."""
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    """Failing ``warn`` expectations: recorded, nothing held."""
     late_rows: int = 0
     """Rows whose cursor was below the watermark and that were not taken before (late)."""
     null_cursor_rows: int = 0
@@ -75,7 +82,7 @@ class BatchOutcome:
     """What the dataset's ``late_rows`` did with them: quarantine, warn or drop."""
     dropped_rows: int = 0
     """Late and NULL-cursor rows dropped (``late_rows: drop``): counted, not published."""
-    notices: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
     """What the pull noticed beside the rows: late rows, files waiting or changed, links refused."""
 
 
@@ -84,8 +91,11 @@ class RunSummary:
     dataset: str
     run_id: int
     batches: list[BatchOutcome]
-    notices: list[str] = field(default_factory=list)
-    """What the pull noticed when it recorded no batch (files still settling, links refused)."""
+    notes: list[str] = field(default_factory=list)
+    """Housekeeping besides the batches: interrupted steward decisions finished (or not), orphaned
+    staged copies removed."""
+    suite_warnings: tuple[str, ...] = ()
+    """What the suite loaded with a warning (GX 0.x leftovers, bounds that never pass)."""
 
     @property
     def quarantined(self) -> bool:
@@ -102,23 +112,33 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
     """Run one dataset's job. ``start``/``end`` make it a backfill of that cursor range (see
     :mod:`integrity.job.backfill`: it never moves the watermark nor publishes a row twice)."""
     say = progress or (lambda _msg: None)
-    dataset = project.dataset(name)
+    # Every definition problem, before the store is opened or anything pulled (no pending batch).
+    checked = checked_dataset(project, name)
+    dataset, suite = checked.dataset, checked.suite
     backfill = start is not None or end is not None
     if backfill:
         check_range(name, dataset.cursor.column if dataset.cursor else None, start, end)
-    suite = load_suite(project.path(dataset.suite))
     secrets = _secret_values(project, dataset)
     with project.open_store() as store, store.lock(name):
         run_id = store.start_run(name)
         outcomes: list[BatchOutcome] = []
-        notices: list[str] = []
+        notes: list[str] = []
+
+        def note(message: str) -> None:
+            notes.append(message)
+            say(message)
+
         try:
+            finish_interrupted(project, store, dataset, note)
+            for orphan in clear_orphans(project, dataset, late.keep_staged(
+                    store.pending_batch_ids(name))):
+                note(f"removed {orphan.name}, a staged copy no pending batch refers to")
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
                 outcomes.append(_recover(project, dataset, suite, store, pending, say))
             pull = _backfill if backfill else _incremental
-            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notices)
+            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notes)
             if outcome is not None:
                 outcomes.append(outcome)
         except Exception as exc:
@@ -130,16 +150,16 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
-        summary = RunSummary(name, run_id, outcomes, notices)
+        summary = RunSummary(name, run_id, outcomes, notes, suite.warnings)
         status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
         store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
-                                          **({"notices": notices} if notices else {})})
+                                          **({"notes": notes} if notes else {})})
         return summary
 
 
 def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
                  _start: Any, _end: Any, secrets: dict[str, str], say: Progress,
-                 notices: list[str]) -> BatchOutcome | None:
+                 notes: list[str]) -> BatchOutcome | None:
     name = dataset.name
     ledger = late.ledger_of(project, dataset, store)
     since = Watermark.from_dict(store.watermark(name), taken=ledger)
@@ -150,7 +170,7 @@ def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: 
     failpoint("after_pull")
     if batch.info.row_count == 0 and batch.late is None and \
             batch.next_watermark.to_dict() == since.to_dict():
-        notices += late.notices(batch.info.notes)
+        notes += late.notices(batch.info.notes)
         say("no new rows")
         return None
     batch, held = late.apply(dataset, batch)
@@ -168,7 +188,7 @@ def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: 
 
 def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
               start: Any, end: Any, secrets: dict[str, str], say: Progress,
-              _notices: list[str]) -> BatchOutcome | None:
+              _notes: list[str]) -> BatchOutcome | None:
     name = dataset.name
     assert dataset.cursor is not None  # check_range refused a backfill without one
     since = Watermark(value=start)
@@ -219,7 +239,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     result, decision = audited or _audit(dataset, suite, batch)
     failpoint("after_validate")
     warned = {w.get("expectation_index") for w in decision.warnings}
-    failed = [f"#{i} {r.config.type}" + (" (warn)" if i in warned else "")
+    failed = [f"#{i} {r.config.type}" + _why(r) + (" (warn)" if i in warned else "")
               for i, r in enumerate(result.results) if not r.success] if result else \
         [f"suite could not run: {r.get('error')}" for r in decision.reasons]
     published, quarantined = decision.published, decision.quarantined
@@ -245,15 +265,15 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     if quarantined.height or held_empty:
         say(f"quarantining {quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
+        reasons = decision.reasons + late.reasons(held) + decision.warnings  # warnings: for review
         files = project.quarantine_files(dataset)
         entry_id, path = guarded(
-            lambda: files.write(quarantined, info, kind=kind,
-                                reasons=decision.reasons + late.reasons(held)),
+            lambda: files.write(quarantined, info, kind=kind, reasons=reasons),
             dataset, info, f"write {quarantined.height} rows to the quarantine {files.root}")
         failpoint("after_quarantine")
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
-            rows=quarantined.height, reasons=decision.reasons + late.reasons(held), status="held",
+            rows=quarantined.height, reasons=reasons, status="held",
             created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
     status = ("revalidated" if plan is not None and new_rows == 0 and info.row_count
               else "quarantined" if quarantine and not published.height
@@ -270,8 +290,17 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     rows = info.row_count + (held.height if held is not None else 0) + extra["dropped_rows"]
     return BatchOutcome(info.batch_id, rows, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
-                        revalidated_rows=revalidated, flagged_rows=flagged, **extra,
-                        notices=late.notices(info.notes))
+                        revalidated_rows=revalidated, flagged_rows=flagged,
+                        held_by=decision.reasons + late.reasons(held),
+                        warnings=decision.warnings, **extra, notes=late.notices(info.notes))
+
+
+def _why(result: ExpectationResult) -> str:
+    """Why an expectation failed, when it is not the data's fault: it could not run."""
+    if result.outcome is not Outcome.ERROR:
+        return ""
+    message = str(result.exception_info.get("exception_message") or "an error").strip()
+    return f" (could not run: {message.splitlines()[0] if message else 'an error'})"
 
 
 def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
@@ -286,8 +315,8 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
                      batch: Batch) -> tuple[Path, Audit]:
     """Stage the batch durably while it is validated: the write and its fsync (0.3 s for 1M rows)
     wait on the disk while validation keeps the cores busy. Nothing is recorded or published until
-    both are done, so a crash in between leaves only an unrecorded staged file, which the next
-    pull of the same rows overwrites."""
+    both are done, so a crash in between leaves only an unrecorded staged file, which the next run
+    removes (:func:`clear_orphans`)."""
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-stage") as pool:

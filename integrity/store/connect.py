@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from integrity.errors import StoreError
+from integrity.errors import StoreError, did_you_mean
 from integrity.store.records import json_dumps
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -31,24 +32,84 @@ HEAD_REVISION = "0001"
 _MIGRATION_LOCK_KEY = 0x696E746567726974  # "integrit": serializes concurrent migrations on PostgreSQL
 
 
-def parse_url(url: str | os.PathLike[str]) -> URL:
-    """A SQLAlchemy URL for ``url``; a plain path means a SQLite file, ``postgresql://`` means psycopg 3."""
+_FIX = ("Write sqlite:///state/integrity.db (a path relative to the project), "
+        "sqlite:////var/lib/integrity/integrity.db (an absolute path) or "
+        "postgresql+psycopg://user:${PASSWORD}@host:5432/database.")
+_SCHEME_COLON = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_DIALECT = r"(?:sqlite|postgres|postgresql|mysql|mariadb|mssql|oracle)(?:\+\w+)?"
+_DIALECT_SLASH = re.compile(_DIALECT + "/", re.IGNORECASE)
+BACKENDS = ("sqlite", "postgresql")
+
+
+class StoreMissingError(StoreError):
+    """``Store.open(..., create=False)`` found no store: no SQLite file, or no tables of ours."""
+
+    def __init__(self, message: str, *, location: str) -> None:
+        super().__init__(message)
+        self.location = location
+        """Where the store was expected (a file path, or the database URL without its password)."""
+
+
+def parse_url(url: str | os.PathLike[str] | URL) -> URL:
+    """A SQLAlchemy URL for ``url``; a plain path means a SQLite file, ``postgresql://`` means psycopg 3.
+
+    A typo must not quietly become a new, empty store somewhere else (its watermarks gone, every
+    row published again), so anything that is not clearly a SQLite or PostgreSQL URL, or a plain
+    file path, is a StoreError with the spelling to use: ``sqlite:/x`` (one slash), ``sqlite://x``
+    (a host, which SQLite has not), ``postgresql//u@db/x`` (no colon), an unknown scheme.
+    """
+    if isinstance(url, URL):
+        return _checked(url, url.render_as_string(hide_password=True))
     text = os.fspath(url)
+    shown = _mask(text)
+    if not text.strip():
+        raise StoreError(f"the results store URL is empty. {_FIX}")
     if "://" not in text:
+        if _SCHEME_COLON.match(text):
+            scheme, rest = text.split(":", 1)
+            raise StoreError(f"the results store URL {shown!r} is not a URL: '//' is missing after "
+                             f"'{scheme}:'. {_suggest(scheme, rest)}")
+        if _DIALECT_SLASH.match(text) or "@" in text:
+            scheme, _, rest = text.partition("/")
+            raise StoreError(f"the results store URL {shown!r} is not a URL: ':' is missing after "
+                             f"the scheme (or, as a file path, it names a database server). "
+                             f"{_suggest(scheme, rest) if rest.startswith('/') else _FIX}")
         return URL.create("sqlite", database=text)
     try:
         parsed = make_url(text)
-    except ArgumentError:
-        scheme = text.split("://", 1)[0]
-        raise StoreError(f"the results store URL (scheme {scheme!r}) cannot be parsed; use "
-                         "sqlite:///.integrity/integrity.db or "
-                         "postgresql+psycopg://user:password@host:5432/database") from None
+    except (ArgumentError, ValueError):  # ValueError: a port that is not a number
+        raise StoreError(f"the results store URL {shown!r} cannot be parsed. {_FIX}") from None
+    return _checked(parsed, shown)
+
+
+def _checked(parsed: URL, shown: str) -> URL:
     if parsed.drivername in ("postgres", "postgresql"):
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver the postgres extra installs
-    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
-        raise StoreError(f"the results store must be SQLite or PostgreSQL, not "
-                         f"{parsed.get_backend_name()!r} ({display(parsed)})")
+    backend = parsed.get_backend_name()
+    if backend not in BACKENDS:
+        raise StoreError(f"the results store must be SQLite or PostgreSQL, not {backend!r} "
+                         f"({shown}).{did_you_mean(backend, BACKENDS)} {_FIX}")
+    if backend == "sqlite" and (parsed.host or parsed.port or parsed.username):
+        path = "/".join(p for p in (parsed.host, parsed.database) if p)
+        raise StoreError(f"the results store URL {shown!r} gives SQLite a host ({parsed.host!r}), "
+                         f"which SQLite has not: write three slashes, sqlite:///{path} (relative "
+                         f"to the project), or four for an absolute path, sqlite:////{path}.")
     return parsed
+
+
+def _suggest(scheme: str, rest: str) -> str:
+    if not re.fullmatch(_DIALECT, scheme, re.IGNORECASE):
+        return _FIX  # e.g. 'user:password@host': no scheme to repair, and nothing to echo
+    rest = rest.lstrip("/")
+    if scheme.lower().startswith("sqlite"):
+        return (f"Did you mean {scheme}:///{rest} (relative to the project) or {scheme}:////{rest} "
+                f"(the absolute path /{rest})?")
+    return f"Did you mean {_mask(f'{scheme}://{rest}')}?"
+
+
+def _mask(text: str) -> str:
+    """``text`` with anything between ``user:`` and ``@`` hidden, for messages about bad URLs."""
+    return re.sub(r"(?<=:)[^:@/]*(?=@)", "***", text)
 
 
 def display(url: URL) -> str:
@@ -125,6 +186,18 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def has_store(engine: Engine) -> bool:
+    """Whether the database holds a results store (a schema revision, or any table of ours)."""
+    with engine.connect() as conn:
+        return bool(_our_tables(conn))
+
+
+def _our_tables(conn: sa.Connection) -> set[str]:
+    from integrity.store.schema import metadata
+
+    return set(sa.inspect(conn).get_table_names()) & {*metadata.tables, "alembic_version"}
+
+
 def current_revision(engine: Engine) -> str | None:
     """The schema revision the database is at, or None before the first migration."""
     version = sa.table("alembic_version", sa.column("version_num"))
@@ -167,8 +240,7 @@ def _build_fresh(conn: sa.Connection) -> bool:
     """Create the newest schema and stamp it, if the database has none of our tables yet."""
     from integrity.store.schema import metadata
 
-    existing = set(sa.inspect(conn).get_table_names())
-    if existing & {*metadata.tables, "alembic_version"}:
+    if _our_tables(conn):
         return False
     metadata.create_all(conn)
     version = sa.Table("alembic_version", sa.MetaData(),

@@ -21,8 +21,13 @@ BATCH_STATUSES = ("pending", "published", "quarantined", "partial", "empty", "fa
 """Every status a batch can have; all but ``pending`` are final. ``revalidated``: a backfill batch
 whose rows earlier runs had all taken, validated again and recorded, nothing published."""
 FINAL_BATCH_STATUSES = BATCH_STATUSES[1:]
-QUARANTINE_STATUSES = ("held", "released", "rejected")
+QUARANTINE_STATUSES = ("held", "released", "rejected", "releasing", "rejecting")
+"""``held`` waits for a steward; ``releasing`` / ``rejecting`` record a decision whose side effects
+(publishing, or taking back what a release published) are under way, so whichever command touches
+the entry next finishes them; ``released`` / ``rejected`` are final."""
 QUARANTINE_DECISIONS = ("released", "rejected")
+QUARANTINE_IN_FLIGHT = {"released": "releasing", "rejected": "rejecting"}
+"""The in-flight status of each decision."""
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from integrity.store import schema as t
 from integrity.store.records import (
     FINAL_BATCH_STATUSES,
     QUARANTINE_DECISIONS,
+    QUARANTINE_IN_FLIGHT,
     AuditRecord,
     BatchRecord,
     QuarantineRecord,
@@ -36,8 +37,8 @@ from integrity.store.records import (
 from integrity.types import BatchInfo, ValidationResult
 
 DEFAULT_URL = "sqlite:///.integrity/integrity.db"
-MIN_PREFIX = 6
-"""The shortest quarantine id prefix accepted in place of the full id."""
+MIN_PREFIX = 4
+"""The shortest id prefix (of a quarantine entry or a batch) accepted in place of the full id."""
 
 
 class Store:
@@ -52,10 +53,13 @@ class Store:
         self._owns_lock_dir = owns_lock_dir
 
     @classmethod
-    def open(cls, url: str | os.PathLike[str] = DEFAULT_URL) -> Store:
+    def open(cls, url: str | os.PathLike[str] | URL = DEFAULT_URL, *, create: bool = True) -> Store:
         """Connect to ``url`` and migrate its schema to the newest revision.
 
         A SQLite file (and a missing folder) is created privately; ``postgresql://`` uses psycopg 3.
+        With ``create=False`` a store that does not exist yet (no SQLite file; a PostgreSQL
+        database without our tables) is not created: :class:`~integrity.store.connect.StoreMissingError`
+        says where it was expected, so the caller can decide whether a new store is right.
         Raises StoreError, with the password hidden, when the store cannot be reached or migrated.
         """
         sa_url = connect.parse_url(url)
@@ -63,13 +67,30 @@ class Store:
         owns = False
         if sa_url.get_backend_name() == "sqlite":
             if connect.is_memory(sa_url):
+                if not create:
+                    raise connect.StoreMissingError("an in-memory results store never exists yet",
+                                                    location=":memory:")
                 lock_dir, owns = Path(tempfile.mkdtemp(prefix="integrity-locks-")), True
             else:
+                path = Path(str(sa_url.database)).expanduser().absolute()
+                if not create and not path.exists():
+                    raise connect.StoreMissingError(f"there is no results store at {path}",
+                                                    location=str(path))
                 sa_url = connect.prepare_sqlite_file(sa_url)
                 lock_dir = Path(str(sa_url.database)).parent / "locks"
         store = cls(connect.create_store_engine(sa_url), sa_url, lock_dir, owns_lock_dir=owns)
         try:
+            # A SQLite file is the store even before its tables exist: a concurrent first run
+            # creates the file, then migrates it.
+            if not create and sa_url.get_backend_name() != "sqlite" \
+                    and not connect.has_store(store._engine):
+                raise connect.StoreMissingError(
+                    f"the database {store.url_for_display} holds no results store (none of its "
+                    "tables)", location=store.url_for_display)
             connect.migrate(store._engine, store._writer)
+        except connect.StoreMissingError:
+            store.close()
+            raise
         except DBAPIError as exc:
             store.close()
             raise StoreError(f"cannot reach the results store at {store.url_for_display}: "
@@ -229,9 +250,24 @@ class Store:
             row = conn.execute(query).first()
         return rows.batch_record(row) if row is not None else None
 
+    def pending_batch_ids(self, dataset: str) -> set[str]:
+        """Every batch of ``dataset`` still ``pending`` (their staged copies must be kept)."""
+        query = sa.select(t.batches.c.batch_id).where(t.batches.c.dataset == dataset,
+                                                      t.batches.c.status == "pending")
+        with self._read() as conn:
+            return set(conn.execute(query).scalars())
+
     def batch(self, batch_id: str) -> BatchRecord | None:
         with self._read() as conn:
             row = conn.execute(sa.select(t.batches).where(t.batches.c.batch_id == batch_id)).first()
+        return rows.batch_record(row) if row is not None else None
+
+    def find_batch(self, batch_id: str) -> BatchRecord | None:
+        """The batch with id ``batch_id``, or the only one whose id starts with it (4+ characters).
+
+        Raises StoreError when the prefix is ambiguous or too short."""
+        with self._read() as conn:
+            row = _find(conn, t.batches.c.batch_id, batch_id, "batch")
         return rows.batch_record(row) if row is not None else None
 
     def batches(self, dataset: str | None = None, limit: int = 100) -> list[BatchRecord]:
@@ -300,20 +336,26 @@ class Store:
             return [rows.quarantine_record(r) for r in conn.execute(query)]
 
     def quarantine_entry(self, entry_id: str) -> QuarantineRecord | None:
-        """The entry with id ``entry_id``, or the only one whose id starts with it (6+ characters)."""
+        """The entry with id ``entry_id``, or the only one whose id starts with it (4+ characters).
+
+        Raises StoreError when the prefix is ambiguous or too short."""
         with self._read() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
         return rows.quarantine_record(row) if row is not None else None
 
     def decide_quarantine(self, entry_id: str, *, decision: str, steward: str, note: str | None,
                           details: dict[str, Any] | None = None) -> QuarantineRecord:
-        """Release or reject a held entry, and write the audit row, in one transaction."""
+        """Release or reject a held entry, and write the audit row, in one transaction.
+
+        For a decision with no side effect outside the store. The steward's commands, which publish
+        or retract, record the decision under way first (:meth:`start_quarantine_decision`) and
+        final after the side effects (:meth:`finish_quarantine_decision`)."""
         if decision not in QUARANTINE_DECISIONS:
             raise ValueError(f"quarantine decision {decision!r} is unknown; use one of "
                              f"{', '.join(QUARANTINE_DECISIONS)}")
         now = utcnow()
         with self._write() as conn:
-            row = _find_quarantine(conn, entry_id)
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
             if row is None:
                 raise StoreError(f"no quarantine entry matches {entry_id!r}; list the held ones "
                                  "with Store.quarantine_entries(status='held')")
@@ -322,15 +364,69 @@ class Store:
                 .where(t.quarantine.c.id == row.id, t.quarantine.c.status == "held")
                 .values(status=decision, decided_by=steward, decided_at=now, note=note))
             if done.rowcount == 0:
-                current = conn.execute(sa.select(t.quarantine)
-                                       .where(t.quarantine.c.id == row.id)).one()
-                raise StoreError(
-                    f"quarantine entry {row.id} is already {current.status} (by "
-                    f"{current.decided_by} at {iso(current.decided_at)}); only held entries can be "
-                    "released or rejected")
+                raise _already_decided(conn, row.id)
             conn.execute(sa.insert(t.audit).values(
                 at=now, dataset=row.dataset, action=f"quarantine.{decision}", subject=row.id,
                 actor=steward, note=note,
+                details={"batch_id": row.batch_id, "path": row.path, "rows": row.rows,
+                         **(details or {})}))
+            updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
+        return rows.quarantine_record(updated)
+
+    def start_quarantine_decision(self, entry_id: str, *, decision: str, steward: str,
+                                  note: str | None, audit_action: str | None = None,
+                                  audit_details: dict[str, Any] | None = None) -> QuarantineRecord:
+        """Record a decision as under way before its side effects, in one transaction.
+
+        ``held`` becomes ``releasing`` or ``rejecting``; a ``releasing`` entry may become
+        ``rejecting`` (a reject overrides an interrupted release). ``audit_action`` (if given)
+        writes an audit row in the same transaction. Anything else raises StoreError.
+        """
+        if decision not in QUARANTINE_DECISIONS:
+            raise ValueError(f"quarantine decision {decision!r} is unknown; use one of "
+                             f"{', '.join(QUARANTINE_DECISIONS)}")
+        allowed = ["held"] if decision == "released" else ["held", "releasing"]
+        with self._write() as conn:
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
+            if row is None:
+                raise StoreError(f"no quarantine entry matches {entry_id!r}")
+            done = conn.execute(
+                sa.update(t.quarantine)
+                .where(t.quarantine.c.id == row.id, t.quarantine.c.status.in_(allowed))
+                .values(status=QUARANTINE_IN_FLIGHT[decision], decided_by=steward,
+                        decided_at=utcnow(), note=note))
+            if done.rowcount == 0:
+                raise _already_decided(conn, row.id)
+            if audit_action is not None:
+                conn.execute(sa.insert(t.audit).values(
+                    at=utcnow(), dataset=row.dataset, action=audit_action, subject=row.id,
+                    actor=steward, note=note, details=audit_details or {}))
+            updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
+        return rows.quarantine_record(updated)
+
+    def finish_quarantine_decision(self, entry_id: str, *,
+                                   details: dict[str, Any] | None = None) -> QuarantineRecord:
+        """Make an under-way decision final (``releasing`` -> ``released``, ``rejecting`` ->
+        ``rejected``) and write its audit row, in one transaction; StoreError if none is under way.
+
+        The audit row names the steward who decided, whoever finished it (``details``)."""
+        with self._write() as conn:
+            row = _find(conn, t.quarantine.c.id, entry_id, "quarantine entry")
+            if row is None:
+                raise StoreError(f"no quarantine entry matches {entry_id!r}")
+            final = {v: k for k, v in QUARANTINE_IN_FLIGHT.items()}.get(row.status)
+            if final is None:
+                raise _already_decided(conn, row.id)
+            now = utcnow()
+            done = conn.execute(
+                sa.update(t.quarantine)
+                .where(t.quarantine.c.id == row.id, t.quarantine.c.status == row.status)
+                .values(status=final, decided_at=now))
+            if done.rowcount == 0:  # pragma: no cover - the dataset lock rules this out
+                raise _already_decided(conn, row.id)
+            conn.execute(sa.insert(t.audit).values(
+                at=now, dataset=row.dataset, action=f"quarantine.{final}", subject=row.id,
+                actor=row.decided_by or "", note=row.note,
                 details={"batch_id": row.batch_id, "path": row.path, "rows": row.rows,
                          **(details or {})}))
             updated = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == row.id)).one()
@@ -366,15 +462,26 @@ class Store:
         return locks.file_lock(self._lock_dir, dataset)
 
 
-def _find_quarantine(conn: Connection, entry_id: str) -> sa.Row[Any] | None:
-    q = t.quarantine
-    row = conn.execute(sa.select(q).where(q.c.id == entry_id)).first()
-    if row is not None or len(entry_id) < MIN_PREFIX:
+def _already_decided(conn: Connection, entry_id: str) -> StoreError:
+    current = conn.execute(sa.select(t.quarantine).where(t.quarantine.c.id == entry_id)).one()
+    return StoreError(f"quarantine entry {entry_id} is already {current.status} (by "
+                      f"{current.decided_by} at {iso(current.decided_at)}); only held entries can "
+                      "be released or rejected")
+
+
+def _find(conn: Connection, key: sa.Column[str], value: str, what: str) -> sa.Row[Any] | None:
+    """The row whose ``key`` is ``value``, or the only one whose ``key`` starts with it."""
+    table = key.table
+    row = conn.execute(sa.select(table).where(key == value)).first()
+    if row is not None:
         return row
-    found = list(conn.execute(sa.select(q).where(q.c.id.startswith(entry_id, autoescape=True))
-                              .order_by(q.c.id).limit(5)))
+    if len(value) < MIN_PREFIX:
+        raise StoreError(f"no {what} has the id {value!r}, and an id prefix needs at least "
+                         f"{MIN_PREFIX} characters; give more of the id")
+    found = list(conn.execute(sa.select(table).where(key.startswith(value, autoescape=True))
+                              .order_by(key).limit(5)))
     if len(found) > 1:
-        raise StoreError(f"quarantine id prefix {entry_id!r} is ambiguous: it matches "
-                         f"{', '.join(r.id for r in found)}{'...' if len(found) == 5 else ''}; "
-                         "give more characters")
+        ids = ", ".join(str(r._mapping[key.name]) for r in found)
+        raise StoreError(f"{what} id prefix {value!r} is ambiguous: it matches {ids}"
+                         f"{'...' if len(found) == 5 else ''}; give more characters")
     return found[0] if found else None

@@ -33,7 +33,9 @@ def run(
     kind: str, frame: pl.DataFrame = FRAME, fmt: str = "COMPLETE", **kwargs: Any
 ) -> dict[str, Any]:
     suite = parse_suite({"name": "t", "expectations": [{"type": kind, "kwargs": kwargs}]})
-    return validate_frame(frame, suite, result_format=fmt).results[0].to_dict()
+    # Errors raise here (catch_exceptions=False) so the tests can read them directly.
+    return validate_frame(frame, suite, result_format=fmt,
+                          catch_exceptions=False).results[0].to_dict()
 
 
 def test_row_condition_restricts_the_mean() -> None:
@@ -49,16 +51,16 @@ def test_row_condition_restricts_the_mean() -> None:
     assert result["result"]["observed_value"] == 1.5
 
 
-def test_row_condition_selecting_no_rows_fails_rather_than_passing() -> None:
-    result = run(
-        "expect_column_sum_to_be_between",
-        column="n",
-        min_value=0,
-        row_condition='g == "zzz"',
-        condition_parser="pandas",
-    )
-    assert result["success"] is False
-    assert result["result"]["observed_value"] is None
+def test_row_condition_selecting_no_rows_sums_to_zero_as_in_gx() -> None:
+    # GX 1.24 (pandas) observes 0 for the sum of no values; the bounds then decide.
+    kwargs: dict[str, Any] = {"column": "n", "row_condition": 'g == "zzz"',
+                              "condition_parser": "pandas"}
+    assert run("expect_column_sum_to_be_between", min_value=0, **kwargs)["result"] == {
+        "observed_value": 0.0, "element_count": 0, "missing_count": 0, "missing_percent": None}
+    assert run("expect_column_sum_to_be_between", min_value=1, **kwargs)["success"] is False
+    # The mean of no values is None, and None never lies between bounds.
+    mean = run("expect_column_mean_to_be_between", min_value=0, **kwargs)
+    assert mean["success"] is False and mean["result"]["observed_value"] is None
 
 
 def test_max_of_a_datetime_column_against_iso_string_bounds() -> None:
@@ -102,9 +104,14 @@ def test_missing_both_bounds_is_a_suite_error(kind: str) -> None:
         run(kind, column="n")
 
 
-def test_min_above_max_is_a_suite_error() -> None:
-    with pytest.raises(SuiteError, match="min_value cannot be greater than max_value"):
-        run("expect_column_mean_to_be_between", column="n", min_value=3, max_value=1)
+@pytest.mark.parametrize("kind", ["expect_column_mean_to_be_between",
+                                  "expect_column_max_to_be_between",
+                                  "expect_column_unique_value_count_to_be_between"])
+def test_min_above_max_fails_with_the_observed_value_as_in_gx(kind: str) -> None:
+    # GX 1.24 computes the statistic and fails; it raises only for row values (values_between).
+    result = run(kind, column="n", min_value=3, max_value=1)
+    assert result["success"] is False and result["exception_info"]["raised_exception"] is False
+    assert result["result"]["observed_value"] is not None
 
 
 def test_mean_of_text_names_the_column_and_its_type() -> None:
@@ -323,3 +330,32 @@ def test_median_of_integers_and_booleans_is_their_midpoint(values: list[Any]) ->
     result = run("expect_column_median_to_be_between", frame, column="x", min_value=-100,
                  max_value=100)
     assert result["result"]["observed_value"] == frame["x"].cast(pl.Float64).median()
+
+
+@pytest.mark.parametrize("frame", [
+    pl.DataFrame({"c": [None, None, None]}, schema={"c": pl.Float64}),
+    pl.DataFrame({"c": [None, None, None]}),  # polars' Null type
+    pl.DataFrame({"c": [None, None]}, schema={"c": pl.String}),
+    pl.DataFrame({"c": []}, schema={"c": pl.Int64}),
+], ids=["all-null float", "all-null Null", "all-null text", "empty"])
+def test_profiler_zero_bounds_pass_on_an_empty_or_all_null_column(frame: pl.DataFrame) -> None:
+    # GX 1.24 observes 0 here (not None), so the suite a profiler wrote from this data passes it.
+    for kind in ("expect_column_proportion_of_unique_values_to_be_between",
+                 "expect_column_unique_value_count_to_be_between"):
+        result = run(kind, frame=frame, fmt="BASIC", column="c", min_value=0, max_value=0)
+        assert result["success"] is True and result["result"] == {"observed_value": 0}, kind
+    chunked = validate_frame(frame, parse_suite({"name": "t", "expectations": [
+        {"type": "expect_column_proportion_of_unique_values_to_be_between",
+         "kwargs": {"column": "c", "min_value": 0, "max_value": 0}}]}), low_memory=True)
+    assert chunked.results[0].result == {"observed_value": 0}
+
+
+def test_numeric_aggregates_of_a_null_typed_column_observe_none_not_an_error() -> None:
+    frame = pl.DataFrame({"c": [None, None]})
+    quantiles = run("expect_column_quantile_values_to_be_between", frame=frame, fmt="BASIC",
+                    column="c", quantile_ranges={"quantiles": [0.5], "value_ranges": [[0, 1]]})
+    assert quantiles["success"] is False
+    assert quantiles["result"]["observed_value"] == {"quantiles": [0.5], "values": [None]}
+    total = run("expect_column_sum_to_be_between", frame=frame, fmt="BASIC", column="c",
+                min_value=0, max_value=0)
+    assert total["success"] is True and total["result"] == {"observed_value": 0}

@@ -15,7 +15,9 @@ from integrity.suites import parse_suite
 
 def run(frame: pl.DataFrame, kind: str, **kwargs: Any) -> dict[str, Any]:
     suite = parse_suite({"name": "t", "expectations": [{"type": kind, "kwargs": kwargs}]})
-    return validate_frame(frame, suite, result_format="COMPLETE").results[0].to_dict()
+    # Errors raise here (catch_exceptions=False) so the tests can read them directly.
+    return validate_frame(frame, suite, result_format="COMPLETE",
+                          catch_exceptions=False).results[0].to_dict()
 
 
 TEXT = pl.DataFrame({"s": ["abc", "abd", "xyz", None, "abc"], "n": [1, 2, 3, 2, 5]})

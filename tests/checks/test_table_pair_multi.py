@@ -24,8 +24,10 @@ def run(
     tables: dict[str, pl.LazyFrame] | None = None,
     **kwargs: Any,
 ) -> dict[str, Any]:
+    # Errors raise here (catch_exceptions=False) so the tests can read them directly.
     result = validate_frame(
-        frame, suite(type_name, **kwargs), result_format="COMPLETE", tables=tables
+        frame, suite(type_name, **kwargs), result_format="COMPLETE", tables=tables,
+        catch_exceptions=False,
     )
     return result.results[0].to_dict()
 

@@ -123,6 +123,34 @@ def test_a_missing_column_quarantines_the_batch_with_the_column_named(project: P
     assert quarantined_ids(project.root) == [0, 1] and published_ids(project.root) == []
 
 
+def test_a_broken_suite_is_one_error_line_per_problem_and_moves_nothing(tmp_path: Path) -> None:
+    write_csv(tmp_path / "src" / "feedback.csv", range(0, 3))
+    project = make_project(tmp_path, suite={"name": "feedback", "expectations": [
+        {"type": "expect_column_values_to_not_be_nul", "kwargs": {"column": "id"}},
+        {"type": "expect_column_values_to_be_between", "kwargs": {"column": "rating",
+                                                                   "min_valeu": 1}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "rating", "auto": True}},
+    ]})
+    result = run_cli(project, "feedback")
+    clear_error(result, "Did you mean 'expect_column_values_to_not_be_null'", "argument 'min_valeu'",
+                "argument 'auto'")
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert len(lines) == 3 and all(x.startswith("error: dataset 'feedback': ") for x in lines)
+    assert published_ids(tmp_path) == [] and quarantined_ids(tmp_path) == []
+
+
+def test_suite_warnings_are_printed_and_the_run_goes_on(tmp_path: Path) -> None:
+    write_csv(tmp_path / "src" / "feedback.csv", range(0, 3))
+    project = make_project(tmp_path, suite={"name": "feedback", "expectations": [
+        {"type": "expect_column_mean_to_be_between",
+         "kwargs": {"column": "rating", "min_value": 0, "include_config": True}}]})
+    result = run_cli(project, "feedback")
+    assert result.code == 0, result.stderr
+    (warning,) = [x for x in result.stderr.splitlines() if x.startswith("warning:")]
+    assert warning.startswith("warning: dataset 'feedback': ") and "'include_config'" in warning
+    assert published_ids(tmp_path) == [0, 1, 2]
+
+
 def test_a_renamed_cursor_column_is_an_error_naming_it(project: Project) -> None:
     src = project.root / "src" / "feedback.csv"
     src.write_text("row_id,customer_id,rating,text\n0,C-0,3,a\n", encoding="utf-8")

@@ -120,6 +120,22 @@ def test_release_publishes_exactly_once_through_the_sink(tmp_path: Path) -> None
         store.remove(entry_id)
 
 
+def test_record_decision_writes_the_stores_word_over_the_manifest(tmp_path: Path) -> None:
+    store = QuarantineFiles(tmp_path)
+    entry_id, folder = store.write(held(), INFO, kind="rows", reasons=REASONS)
+    store.mark_released(entry_id, "/published/x", by="maria")  # a release killed after this
+    manifest = store.record_decision(entry_id, "rejected", {"by": "tom", "retracted_from": "/p"})
+    assert manifest["status"] == "rejected" and store.manifest(entry_id)["status"] == "rejected"
+    released, rejected = manifest["history"]
+    assert released["status"] == "released" and released["by"] == "maria"
+    assert rejected == {"status": "rejected", "at": rejected["at"], "by": "tom",
+                        "retracted_from": "/p", "overrides": "released"}
+    assert store.record_decision(entry_id, "rejected", {})["history"] == manifest["history"]
+    assert mode(folder / "manifest.json") == 0o600
+    with pytest.raises(ValueError, match="not a decision"):
+        store.record_decision(entry_id, "quarantined", {})
+
+
 def test_bad_ids_and_unknown_entries(tmp_path: Path) -> None:
     store = QuarantineFiles(tmp_path)
     with pytest.raises(ValueError, match="cannot name a file"):

@@ -7,6 +7,7 @@ import json
 import os
 import random
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -130,6 +131,124 @@ def test_ids_that_would_escape_the_folder_are_refused(tmp_path: Path, bad: str) 
     with pytest.raises(ValueError, match="cannot name a file"):
         ParquetSink(tmp_path).publish(sample(), info(bad))
     assert not (tmp_path.parent / "escape").exists()
+
+
+@pytest.mark.parametrize("kind", FILE_SINKS)
+def test_retract_removes_the_file_and_the_marker_and_is_idempotent(
+        tmp_path: Path, kind: type[ParquetSink]) -> None:
+    sink = kind(tmp_path)
+    kept = sink.publish(sample(), info("b0"))
+    path = sink.publish(sample(), info("b1"))
+    assert sink.retract("b1") == path
+    assert not Path(path).exists() and not (tmp_path / ".published" / "b1").exists()
+    assert not sink.published("b1") and sink.published("b0") and Path(kept).exists()
+    assert sink.retract("b1") is None and sink.retract("never") is None
+    # a retraction killed after the data file went: the marker alone is removed next time
+    sink.publish(sample(), info("b2"))
+    for hit in tmp_path.glob("dataset=*/date=*/batch-b2*"):
+        hit.unlink()
+    assert sink.retract("b2") is not None and not sink.published("b2")
+    assert sink.retract("b2") is None
+    assert kind(tmp_path / "nothing-here").retract("b1") is None
+    assert not (tmp_path / "nothing-here").exists()
+
+
+PUBLISHED_MODES = {"dir": 0o750, "staging": 0o700, "file": 0o640}
+
+
+def tree_modes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): stat.S_IMODE(p.lstat().st_mode)
+            for p in [root, *root.rglob("*")]}
+
+
+@pytest.mark.parametrize("kind", FILE_SINKS)
+def test_the_published_tree_has_explicit_modes_whatever_the_umask(
+        tmp_path: Path, kind: type[ParquetSink]) -> None:
+    previous = os.umask(0)
+    try:
+        sink = kind(tmp_path / "published")
+        sink.publish(sample(), info("b1"))
+        sink.publish(sample().clear(), info("empty"))
+    finally:
+        os.umask(previous)
+    modes = tree_modes(tmp_path / "published")
+    expected = {".": 0o750, ".staging": 0o700, ".published": 0o750, ".published/b1": 0o640,
+                ".published/empty": 0o640, "dataset=feedback": 0o750,
+                "dataset=feedback/date=2024-06-11": 0o750,
+                f"dataset=feedback/date=2024-06-11/batch-b1{kind.suffix}": 0o640}
+    assert modes == expected
+
+
+def test_a_setgid_root_shares_its_group_with_new_folders(tmp_path: Path) -> None:
+    root = tmp_path / "published"
+    root.mkdir()
+    os.chmod(root, 0o2750)
+    ParquetSink(root).publish(sample(), info("b1"))
+    assert stat.S_IMODE((root / "dataset=feedback").stat().st_mode) == 0o2750
+
+
+@pytest.mark.parametrize("kind", FILE_SINKS)
+def test_a_marker_nobody_else_may_write_is_the_only_one_that_counts(
+        tmp_path: Path, kind: type[ParquetSink]) -> None:
+    sink = kind(tmp_path)
+    sink.publish(sample(), info("b0"))  # the folders exist, as on a live target
+    marker = tmp_path / ".published" / "b1"
+    marker.write_text("")  # "published, nothing to write": planted by anyone who could write it
+    os.chmod(marker, 0o666)
+    assert not sink.published("b1")
+    path = sink.publish(sample(), info("b1"))
+    assert Path(path).exists() and read_back(sink, path).height == 5
+    assert marker.read_text() == path and stat.S_IMODE(marker.stat().st_mode) == 0o640
+    link = tmp_path / ".published" / "b2"
+    link.symlink_to(marker)  # a link to a trusted marker is not a marker
+    assert not sink.published("b2")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="planting a file owned by another user needs root")
+@pytest.mark.parametrize("kind", FILE_SINKS)
+def test_a_marker_or_data_file_planted_by_another_user_is_ignored(
+        tmp_path: Path, kind: type[ParquetSink]) -> None:
+    sink = kind(tmp_path)
+    sink.publish(sample(), info("b0"))
+    marker = tmp_path / ".published" / "b1"
+    marker.write_text("")
+    os.chmod(marker, 0o644)
+    os.chown(marker, 65534, 65534)
+    planted = tmp_path / "dataset=feedback" / "date=2024-06-01" / f"batch-b2{kind.suffix}"
+    planted.parent.mkdir()
+    planted.write_text("")
+    os.chown(planted, 65534, 65534)
+    assert not sink.published("b1") and not sink.published("b2")
+    assert read_back(sink, sink.publish(sample(), info("b1"))).height == 5
+    assert marker.stat().st_uid == os.geteuid()
+    assert sink.publish(sample(), info("b2")) != str(planted)
+
+
+def test_a_root_others_can_write_is_tightened_when_ours(tmp_path: Path) -> None:
+    root = tmp_path / "published"
+    previous = os.umask(0)
+    try:  # a tree an older version made under umask 000
+        for folder in (root, root / ".published", root / "dataset=feedback" / "date=2024-06-01"):
+            folder.mkdir(parents=True, mode=0o777)
+        (root / ".published" / "old").write_text("")
+        os.chmod(root / ".published" / "old", 0o666)
+        ParquetSink(root).publish(sample(), info("b1"))
+    finally:
+        os.umask(previous)
+    assert all(not m & 0o022 for m in tree_modes(root).values()), tree_modes(root)
+    assert ParquetSink(root).published("old")  # ours, now that nobody else can write it
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="a folder owned by another user needs root")
+def test_a_root_someone_else_can_write_is_refused(tmp_path: Path) -> None:
+    root = tmp_path / "shared"
+    root.mkdir()
+    os.chmod(root, 0o777)
+    os.chown(root, 65534, 65534)
+    with pytest.raises(ConfigError, match=r"shared can be written by other users \(mode 0777, "
+                                          r"owner uid 65534\).*chmod go-w"):
+        ParquetSink(root).publish(sample(), info("b1"))
+    assert list(root.iterdir()) == []
 
 
 # ---- crashes: SIGKILL while publishing -------------------------------------------------------
@@ -360,6 +479,40 @@ def test_sigkill_mid_transaction_commits_nothing(database: tuple[str, str | None
     sink.publish(frame, info("crash"))
     assert len(rows_of(url, None, "crash_t")) == 1_000
     sink.engine.dispose()
+
+
+def test_sql_sink_retracts_a_batch_by_its_id(database: tuple[str, str | None]) -> None:
+    url, schema = database
+    sink = SqlSink(url, "retract_t", schema=schema, chunk_size=4)
+    sink.publish(sample(10), info("keep"))
+    sink.publish(sample(6), info("take-back"))
+    sink.publish(sample().clear(), info("empty"))
+    assert {r["_integrity_batch_id"] for r in rows_of(url, schema, "retract_t")} == {
+        "keep", "take-back"}
+    assert sink.retract("take-back") == sink.location
+    got = rows_of(url, schema, "retract_t")
+    assert len(got) == 10 and {r["_integrity_batch_id"] for r in got} == {"keep"}
+    assert sorted(e["batch_id"] for e in ledger_of(url, schema)) == ["empty", "keep"]
+    assert not sink.published("take-back")
+    assert sink.retract("take-back") is None and sink.retract("never") is None
+    assert sink.retract("empty") == sink.location and not sink.published("empty")
+    sink.publish(sample(6), info("take-back"))  # published again after its retraction
+    assert len(rows_of(url, schema, "retract_t")) == 16
+
+
+def test_sql_sink_cannot_retract_from_a_table_without_the_batch_column(
+        database: tuple[str, str | None]) -> None:
+    url, schema = database
+    engine = sa.create_engine(url)
+    sa.Table("theirs", sa.MetaData(schema=schema), sa.Column("id", sa.BigInteger)).create(engine)
+    engine.dispose()
+    sink = SqlSink(url, "theirs", schema=schema)
+    sink.publish(pl.DataFrame({"id": [1, 2]}), info("b1"))
+    assert [r["id"] for r in rows_of(url, schema, "theirs")] == [1, 2]  # never altered
+    with pytest.raises(DataError, match=r"no column '_integrity_batch_id'.*2 rows of batch 'b1'.*"
+                                        r"by hand.*integrity_published_batches"):
+        sink.retract("b1")
+    assert sink.published("b1") and len(rows_of(url, schema, "theirs")) == 2
 
 
 def test_sql_type_refuses_python_objects() -> None:

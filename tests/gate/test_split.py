@@ -142,28 +142,68 @@ def test_a_passing_expectation_with_mostly_does_not_hold_its_unexpected_rows() -
     assert decision.published.equals(FRAME)
 
 
-def test_an_error_outcome_holds_the_batch_whatever_the_action() -> None:
-    frame = FRAME
+def _with_outcome(outcome: Outcome, action: str) -> tuple[GateDecision, ValidationResult]:
+    """The gate's decision when the engine reports ``outcome`` for an expectation under ``action``."""
     suite = parse_suite({"name": "t", "expectations": [
-        expect("expect_column_values_to_not_be_null", "warn", column="id")]})
-    plan = plan_suite(frame.lazy(), suite)
-    ok = run_plan(frame.lazy(), plan)
-    broken = ExpectationResult(ok.results[0].config, False, {}, Outcome.ERROR,
-                               {"raised_exception": True, "exception_message": "boom",
-                                "exception_traceback": "..."})
-    decision = decide(frame, plan, ValidationResult("t", (broken,)), default_action="warn")
-    check_invariant(frame, decision)
-    assert decision.batch_held and decision.published.height == 0
-    assert "boom" in decision.reasons[0]["detail"]
-    assert decision.warnings == []
+        expect("expect_column_values_to_not_be_null", action, column="id")]})
+    plan = plan_suite(FRAME.lazy(), suite)
+    ok = run_plan(FRAME.lazy(), plan)
+    broken = ExpectationResult(ok.results[0].config, False, {}, outcome,
+                               {"raised_exception": outcome is Outcome.ERROR,
+                                "exception_message": "boom\nsecond line", "exception_traceback": "..."})
+    result = ValidationResult("t", (broken,))
+    return decide(FRAME, plan, result, default_action="quarantine_rows"), result
 
 
-def test_a_real_engine_error_holds_the_batch() -> None:
-    decision, result = gate(FRAME, {"type": "expect_column_values_to_not_be_null",
-                                    "meta": {"action": "warn"},
-                                    "kwargs": {"column": "missing", "catch_exceptions": True}})
-    assert result.results[0].outcome is Outcome.ERROR
+def test_an_error_outcome_under_warn_is_a_warning_and_holds_nothing() -> None:
+    decision, _ = _with_outcome(Outcome.ERROR, "warn")
+    check_invariant(FRAME, decision)
+    assert not decision.batch_held and decision.published.equals(FRAME)
+    (warning,) = decision.warnings
+    assert warning["detail"] == "could not run (boom); recorded as a warning only"
+
+
+@pytest.mark.parametrize("action", ["quarantine_batch", "quarantine_rows"])
+def test_an_error_outcome_under_a_quarantine_action_holds_the_batch(action: str) -> None:
+    decision, _ = _with_outcome(Outcome.ERROR, action)
+    check_invariant(FRAME, decision)
+    assert decision.batch_held and decision.published.height == 0 and decision.warnings == []
+    (reason,) = decision.reasons
+    assert reason["action"] == "quarantine_batch" and reason["outcome"] == "error"
+    assert reason["detail"].startswith("could not run (boom); the batch is held")
+    # Rows cannot be picked out by an expectation that could not run: it says so.
+    assert ("could not be identified" in reason["detail"]) == (action == "quarantine_rows")
+    assert all(r == [reason] for r in reasons_of(decision).values())
+
+
+@pytest.mark.parametrize("action", ["warn", "quarantine_rows", "quarantine_batch"])
+def test_a_not_evaluated_outcome_holds_the_batch_whatever_the_action(action: str) -> None:
+    decision, _ = _with_outcome(Outcome.NOT_EVALUATED, action)
+    check_invariant(FRAME, decision)
     assert decision.batch_held and decision.published.height == 0
+
+
+@pytest.mark.parametrize(("action", "held"), [("warn", 0), ("quarantine_rows", 6),
+                                               ("quarantine_batch", 6)])
+def test_a_real_engine_error_acts_under_its_action_and_the_rest_still_split(
+        action: str, held: int) -> None:
+    # A missing column and contradictory bounds fail their expectations (GX reports both as
+    # exceptions); the well-formed row check beside them still quarantines its row.
+    decision, result = gate(
+        FRAME,
+        expect("expect_column_values_to_not_be_null", action, column="missing"),
+        expect("expect_column_values_to_be_between", action, column="n", min_value=9, max_value=1),
+        expect("expect_column_values_to_be_in_set", "quarantine_rows", column="s", value_set=["ok"]))
+    assert [r.outcome for r in result.results] == [Outcome.ERROR, Outcome.ERROR, Outcome.FAILED]
+    assert "min_value cannot be greater than max_value" in str(
+        result.results[1].exception_info["exception_message"])
+    check_invariant(FRAME, decision)
+    if action == "warn":
+        assert [w["expectation_index"] for w in decision.warnings] == [0, 1]
+        assert sorted(reasons_of(decision)) == [4, 6]  # only the in-set check's rows
+    else:
+        assert decision.batch_held and decision.quarantined.height == held
+        assert [r["expectation_index"] for r in decision.reasons] == [0, 1, 2]
 
 
 def test_row_condition_limits_the_held_rows() -> None:

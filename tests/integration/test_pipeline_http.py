@@ -1,7 +1,8 @@
 """``integrity run`` pulling from a real HTTP server on 127.0.0.1: incremental pulls through a
 ``since`` parameter and page-number pagination, a storm of HTTP 500s that fails the run cleanly and
-loses nothing, a refused token, a body that is not JSON, and a bearer token that never leaves the
-request (not in output, the store or any file)."""
+loses nothing, a refused token, a body that is not JSON, a bearer token that never leaves the
+request (not in output, the store or any file), and a hostile server whose pagination links point
+at a local file or at another origin."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ import pytest
 
 from integrity.job import Project
 from integrity.store import Store
-from tests.job.test_run import make_project, published_ids
 from tests.cli.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project, published_ids
 
 pytestmark = pytest.mark.integration
 
@@ -30,9 +31,13 @@ TOKEN = "tok-3c9f1e0b7a5d42e8"
 class Api:
     """What the server serves and what it saw."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, token: str | None = f"Bearer {TOKEN}") -> None:
         self.records: list[dict[str, Any]] = []
         self.mode = "ok"  # ok | 500 | 500-on-page-2 | 401 | html
+        self.token = token
+        """The Authorization every request must carry; None: the server asks for none."""
+        self.link: str | None = None
+        """A ``Link: <...>; rel="next"`` target sent with every page."""
         self.requests: list[tuple[str, str | None]] = []
 
     def add(self, start: int, count: int, *, bad: tuple[int, ...] = ()) -> None:
@@ -40,10 +45,7 @@ class Api:
                           "text": f"text {i}"} for i in range(start, start + count)]
 
 
-@pytest.fixture
-def api() -> Iterator[tuple[Api, str]]:
-    state = Api()
-
+def serve(state: Api) -> Iterator[tuple[Api, str]]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state.requests.append((self.path, self.headers.get("Authorization")))
@@ -51,7 +53,7 @@ def api() -> Iterator[tuple[Api, str]]:
             page, size = int(query.get("page", 1)), int(query.get("per_page", 4))
             if state.mode == "500" or (state.mode == "500-on-page-2" and page == 2):
                 return self.reply(500, b'{"error": "overloaded"}')
-            if state.mode == "401" or self.headers.get("Authorization") != f"Bearer {TOKEN}":
+            if state.mode == "401" or (state.token and self.headers.get("Authorization") != state.token):
                 return self.reply(401, b'{"error": "bad token"}')
             if state.mode == "html":
                 return self.reply(200, b"<html>maintenance</html>")
@@ -64,6 +66,8 @@ def api() -> Iterator[tuple[Api, str]]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
+            if state.link and status == 200:
+                self.send_header("Link", f'<{state.link}>; rel="next"')
             self.end_headers()
             self.wfile.write(body)
 
@@ -71,13 +75,24 @@ def api() -> Iterator[tuple[Api, str]]:
             return None
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield state, f"http://127.0.0.1:{server.server_address[1]}/records"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def api() -> Iterator[tuple[Api, str]]:
+    yield from serve(Api())
+
+
+@pytest.fixture
+def cdn() -> Iterator[tuple[Api, str]]:
+    """A second origin (another port) that asks for no token."""
+    yield from serve(Api(token=None))
 
 
 def http_project(root: Path, url: str) -> Project:
@@ -135,7 +150,9 @@ def test_refused_token_and_non_json_body_are_clear_errors(tmp_path: Path, api: t
     clear_error(refused, "HTTP 401", "credentials were refused", "auth_header")
     assert len(state.requests) == 1  # a 401 is not retried
     state.mode = "html"
-    clear_error(run(project), "did not return JSON", "<html>maintenance")
+    non_json = run(project)
+    clear_error(non_json, "did not return JSON (Content-Type 'application/json', 24 bytes")
+    assert "<html>" not in non_json.stderr
 
 
 def test_the_token_never_leaves_the_request(tmp_path: Path, api: tuple[Api, str]) -> None:
@@ -153,3 +170,66 @@ def test_the_token_never_leaves_the_request(tmp_path: Path, api: tuple[Api, str]
     for path in tmp_path.rglob("*"):
         if path.is_file() and path.suffix != ".db":
             assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def link_project(root: Path, url: str, **params: Any) -> Project:
+    return make_project(root, connector={"type": "http", "params": {
+        "url": url, "records_path": "data", "pagination": "link", "auth_header": "Bearer ${" + TOKEN_ENV + "}",
+        "max_retries": 1, "backoff": 0.01, "timeout": 5, **params}})
+
+
+def one_line_error(result: Any, *fragments: str) -> str:
+    clear_error(result, *fragments)
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    return str(result.stderr)
+
+
+def test_a_link_to_a_local_file_is_refused_and_nothing_of_the_file_is_kept(
+        tmp_path: Path, api: tuple[Api, str]) -> None:
+    state, url = api
+    state.add(0, 3)
+    planted = tmp_path / "elsewhere" / "records.json"
+    planted.parent.mkdir()
+    planted.write_text(json.dumps({"data": [{"id": 900, "customer_id": "C-900", "rating": 3,
+                                             "text": "LOCAL-FILE-MARKER"}]}))
+    passwd = Path("/etc/passwd")
+    leaks = ["LOCAL-FILE-MARKER"] + [line for line in passwd.read_text().splitlines()[:3] if line] \
+        if passwd.exists() else ["LOCAL-FILE-MARKER"]
+    project = link_project(tmp_path / "project", url)
+    for target in (planted.as_uri(), "file:///etc/passwd"):
+        state.link = target
+        result = run(project)
+        one_line_error(result, "dataset 'feedback'", "sent a Link rel=next to a file: URL",
+                       "only http and https URLs are fetched")
+        assert not any(leak in result.stdout + result.stderr for leak in leaks)
+    with Store.open(project.store_url) as store:
+        runs = store.runs("feedback")
+        assert [r["status"] for r in runs] == ["failed", "failed"]
+        assert all("a file: URL" in r["summary"]["error"] for r in runs)
+        assert store.watermark("feedback") is None and store.batches("feedback") == []
+    dump = "\n".join(sqlite3.connect(tmp_path / "project" / "state" / "integrity.db").iterdump())
+    assert not any(leak in dump for leak in leaks)
+    assert published_ids(tmp_path / "project") == []
+    state.link = None  # the server is fixed: the rows it held back come through, once
+    assert run(project).code == 0
+    assert published_ids(tmp_path / "project") == [0, 1, 2]
+
+
+def test_a_link_to_another_origin_gets_no_token_unless_allowed_and_then_without_it(
+        tmp_path: Path, api: tuple[Api, str], cdn: tuple[Api, str]) -> None:
+    state, url = api
+    other, other_url = cdn
+    state.add(0, 2)
+    other.add(2, 2)
+    state.link = other_url
+    project = link_project(tmp_path, url)
+    port = other_url.split(":")[2].split("/")[0]
+    one_line_error(run(project), "dataset 'feedback'", f"another origin, http://127.0.0.1:{port}",
+                   "allowed_hosts")
+    assert other.requests == []
+    assert published_ids(tmp_path) == []
+    project = link_project(tmp_path, url, allowed_hosts=[f"127.0.0.1:{port}"])
+    assert run(project).code == 0
+    assert published_ids(tmp_path) == [0, 1, 2, 3]
+    assert [auth for _, auth in state.requests] == [f"Bearer {TOKEN}"] * 2
+    assert [auth for _, auth in other.requests] == [None]

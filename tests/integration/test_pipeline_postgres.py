@@ -10,6 +10,7 @@ databases); without one the tests skip, except under ``CI=true``, where they fai
 from __future__ import annotations
 
 import datetime as dt
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,11 +18,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from integrity.job import Project
+from integrity.job import FAILPOINT_ENV, Project
 from integrity.store import Store
-from tests.pg import PG_URL
-from tests.job.test_run import make_project
 from tests.cli.test_run_cli import clear_error, cli
+from tests.job.test_run import make_project
+from tests.pg import PG_URL
 
 pytestmark = pytest.mark.integration
 
@@ -144,6 +145,31 @@ def test_release_into_the_postgres_target_exactly_once(tmp_path: Path, pg: Pg) -
         assert [(a.action, a.actor, a.note) for a in store.audit()] == [
             ("quarantine.released", "maria", "ok")]
     assert pg.password not in released.stdout + released.stderr + everything_stored(pg)
+
+
+def test_a_reject_after_a_killed_release_deletes_its_rows_from_the_postgres_target(
+        tmp_path: Path, pg: Pg) -> None:
+    add_rows(pg, 0, 6, bad=(2, 4))
+    project = pg_project(tmp_path, pg)
+    root = ["--project", str(project.root)]
+    assert cli("run", "feedback", *root, env=pg.env).code == 1
+    with Store.open(pg.url) as store:
+        (entry,) = store.quarantine_entries("feedback")
+    killed = cli("quarantine", "release", entry.id, "--steward", "maria", *root,
+                 env={**pg.env, FAILPOINT_ENV: "after_release_manifest"})
+    assert killed.code == -signal.SIGKILL
+    assert clean_ids(pg) == list(range(6))  # published, then the release was killed
+    rejected = cli("quarantine", "reject", entry.id, "--steward", "tom", "--note", "no", *root,
+                   env=pg.env)
+    assert rejected.code == 0, rejected.stderr
+    assert clean_ids(pg) == [0, 1, 3, 5]  # exactly the released rows were deleted
+    with Store.open(pg.url) as store:
+        assert store.quarantine_entry(entry.id).status == "rejected"  # type: ignore[union-attr]
+        trail = [(a.action, a.actor) for a in store.audit()]
+    assert trail == [("quarantine.release_abandoned", "tom"), ("quarantine.rejected", "tom")]
+    clear_error(cli("quarantine", "release", entry.id, "--steward", "maria", *root, env=pg.env),
+                "already rejected (by tom")
+    assert clean_ids(pg) == [0, 1, 3, 5]
 
 
 def test_a_second_run_is_refused_while_the_advisory_lock_is_held(tmp_path: Path, pg: Pg) -> None:

@@ -131,14 +131,14 @@ def test_null_cursors_and_late_rows_land_once_under_each_policy(
     [batch] = first.batches
     assert (batch.null_cursor_rows, batch.late_rows, batch.late_action) == (2, 0, policy)
     assert batch.rows == 20
-    assert any("2 rows with a NULL cursor (seq)" in line for line in batch.notices)
+    assert any("2 rows with a NULL cursor (seq)" in line for line in batch.notes)
     assert run(project, "feedback").batches == []  # reported once, never again
 
     source.add(LATER)
     third = run(project, "feedback")
     [batch] = third.batches
     assert (batch.null_cursor_rows, batch.late_rows) == (1, 2)
-    assert any("2 late rows (cursor seq below the watermark 19" in line for line in batch.notices)
+    assert any("2 late rows (cursor seq below the watermark 19" in line for line in batch.notes)
     fourth = run(project, "feedback")
     assert fourth.batches == [] and fourth.exit_code == 0
 
@@ -189,7 +189,7 @@ def test_a_watermark_from_before_counting_starts_counting_without_a_flood(tmp_pa
     first = run(project, "feedback")
     [batch] = first.batches
     assert (batch.null_cursor_rows, batch.late_rows, batch.rows) == (2, 0, 2)
-    assert any("tracking started: 17 rows" in line for line in batch.notices)
+    assert any("tracking started: 17 rows" in line for line in batch.notes)
     assert quarantined_ids(tmp_path) == NULLS_1 and published_ids(tmp_path) == []
     source.add(LATER)
     [batch] = run(project, "feedback").batches
@@ -209,7 +209,7 @@ def test_a_lost_ledger_holds_late_rows_instead_of_guessing(tmp_path: Path) -> No
     [batch] = run(project, "feedback").batches
     # Every row below the watermark (17), the NULL cursors (2) and the new late row, held.
     assert batch.late_rows == 20 and batch.published_rows == 0
-    assert any("cannot tell apart from rows taken before (unreadable): quarantined" in line for line in batch.notices)
+    assert any("cannot tell apart from rows taken before (unreadable): quarantined" in line for line in batch.notes)
     assert quarantined_ids(tmp_path) == [*range(19), 100]
     assert published_ids(tmp_path) == list(range(20))  # nothing published twice
     source.add([(101, 4)])

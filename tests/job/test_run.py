@@ -299,6 +299,58 @@ def test_a_renamed_column_holds_the_batch_with_the_reason(project: Project) -> N
     assert "customer_id" in json.dumps(entry.reasons)
 
 
+@pytest.mark.parametrize("action", ["quarantine_rows", "quarantine_batch", "warn"])
+def test_an_expectation_that_cannot_run_acts_under_its_meta_action(tmp_path: Path,
+                                                                   action: str) -> None:
+    # min_value > max_value: GX runs the suite and fails this one expectation with an exception.
+    # Which rows it would reject cannot be known, so quarantine_rows holds the whole batch; warn
+    # records it and lets the other expectations decide (row 3 fails the not-null check).
+    suite = {"name": "feedback", "expectations": [
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "customer_id"}},
+        {"type": "expect_column_values_to_be_between",
+         "kwargs": {"column": "rating", "min_value": 5, "max_value": 1}, "meta": {"action": action}},
+    ]}
+    write_csv(tmp_path / "src" / "feedback.csv", range(0, 10), bad=(3,))
+    project = make_project(tmp_path, suite=suite)
+    summary = run(project, "feedback")
+    (batch,) = summary.batches
+    assert summary.exit_code == 1
+    failed = " ".join(batch.failed_expectations)
+    assert "#1 expect_column_values_to_be_between (could not run:" in failed
+    assert "min_value cannot be greater than max_value" in failed
+    with project.open_store() as store:
+        (entry,) = [e for e in store.quarantine_entries("feedback") if e.batch_id == batch.batch_id]
+    if action == "warn":
+        assert (batch.status, batch.quarantined_rows) == ("partial", 1)
+        assert published_ids(tmp_path) == [0, 1, 2, 4, 5, 6, 7, 8, 9] and quarantined_ids(tmp_path) == [3]
+        assert [r["expectation_index"] for r in entry.reasons] == [0]
+    else:
+        assert (batch.status, batch.quarantined_rows) == ("quarantined", 10)
+        assert published_ids(tmp_path) == [] and quarantined_ids(tmp_path) == list(range(10))
+        errored = next(r for r in entry.reasons if r["expectation_index"] == 1)
+        assert errored["outcome"] == "error" and errored["action"] == "quarantine_batch"
+        assert ("could not be identified" in errored["detail"]) == (action == "quarantine_rows")
+    assert watermark(project) == 9  # the batch is settled either way: nothing is pulled twice
+
+
+def test_a_backtracking_regex_ends_within_its_budget_and_holds_the_batch(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 12: ^(a+)+(?=b) on a 36-character value kept a run `running` for minutes.
+    monkeypatch.setenv("INTEGRITY_REGEX_SECONDS", "1")
+    suite = {"name": "feedback", "expectations": [
+        {"type": "expect_column_values_to_not_match_regex",
+         "kwargs": {"column": "text", "regex": "^(a+)+(?=b)"}}]}
+    src = tmp_path / "src" / "feedback.csv"
+    src.parent.mkdir(parents=True)
+    src.write_text(HEADER + "1,C-1,3," + "a" * 36 + "\n2,C-2,4,fine\n", encoding="utf-8")
+    project = make_project(tmp_path, suite=suite)
+    summary = run(project, "feedback")
+    (batch,) = summary.batches
+    assert (batch.status, batch.quarantined_rows, summary.exit_code) == ("quarantined", 2, 1)
+    assert "ran out of its 1 s budget" in batch.failed_expectations[0]
+    assert quarantined_ids(tmp_path) == [1, 2] and published_ids(tmp_path) == []
+
+
 def test_an_empty_new_file_that_fails_the_suite_is_held_not_passed(tmp_path: Path) -> None:
     drops = tmp_path / "src" / "drops"
     write_csv(drops / "a.csv", range(0, 3))

@@ -334,6 +334,52 @@ def test_quarantine_decision_and_audit_commit_together(store: Store) -> None:
     assert store.quarantine_entry("e" * 32).status == "held"  # type: ignore[union-attr]
 
 
+def test_a_decision_is_recorded_under_way_then_final_with_one_audit_row(store: Store) -> None:
+    pending(store, "b1")
+    ids = ["a" * 16, "b" * 16]
+    store.complete_batch("b1", status="quarantined", published_rows=0, quarantined_rows=4,
+                         result=None, watermark=None, quarantine=[held(i, "b1") for i in ids])
+    releasing = store.start_quarantine_decision("a" * 16, decision="released", steward="ann",
+                                                note="fine")
+    assert (releasing.status, releasing.decided_by, releasing.note) == ("releasing", "ann", "fine")
+    assert store.audit() == []  # nothing is decided until the side effects are done
+    with pytest.raises(StoreError, match="already releasing"):
+        store.start_quarantine_decision("a" * 16, decision="released", steward="bob", note=None)
+    # a reject overrides a release under way, and says so in the same transaction
+    rejecting = store.start_quarantine_decision(
+        "a" * 16, decision="rejected", steward="bob", note="no", audit_action="quarantine.release_abandoned",
+        audit_details={"published": True})
+    assert (rejecting.status, rejecting.decided_by) == ("rejecting", "bob")
+    with pytest.raises(StoreError, match="already rejecting"):
+        store.start_quarantine_decision("a" * 16, decision="released", steward="ann", note=None)
+    rejected = store.finish_quarantine_decision("a" * 16, details={"retracted_from": "/p/x"})
+    assert rejected.status == "rejected" and rejected.decided_by == "bob"
+    with pytest.raises(StoreError, match="already rejected"):
+        store.finish_quarantine_decision("a" * 16)
+    with pytest.raises(StoreError, match="already held"):  # nothing under way to finish
+        store.finish_quarantine_decision("b" * 16)
+    abandoned, final = store.audit("orders")
+    assert (abandoned.action, abandoned.actor, abandoned.details) == (
+        "quarantine.release_abandoned", "bob", {"published": True})
+    assert (final.action, final.actor, final.note) == ("quarantine.rejected", "bob", "no")
+    assert final.details == {"batch_id": "b1", "path": f"/q/{'a' * 16}.parquet", "rows": 2,
+                             "retracted_from": "/p/x"}
+    store.start_quarantine_decision("b" * 16, decision="released", steward="ann", note=None)
+    assert [q.id for q in store.quarantine_entries("orders", "releasing")] == ["b" * 16]
+    assert store.finish_quarantine_decision("b" * 16).status == "released"
+    with pytest.raises(ValueError, match="released, rejected"):
+        store.start_quarantine_decision("b" * 16, decision="approve", steward="ann", note=None)
+
+
+def test_pending_batch_ids(store: Store) -> None:
+    pending(store, "b1")
+    pending(store, "b2")
+    store.complete_batch("b1", status="published", published_rows=10, quarantined_rows=0,
+                         result=None, watermark=None)
+    assert store.pending_batch_ids("orders") == {"b2"}
+    assert store.pending_batch_ids("other") == set()
+
+
 def test_quarantine_entries_are_found_by_unique_prefix(store: Store) -> None:
     pending(store, "b1")
     ids = ["abcdef0111", "abcdef0222", "abcdxf0333"]
@@ -341,13 +387,30 @@ def test_quarantine_entries_are_found_by_unique_prefix(store: Store) -> None:
                          watermark=None, quarantine=[held(i, "b1") for i in ids])
     assert store.quarantine_entry("abcdef0222").id == "abcdef0222"  # type: ignore[union-attr]
     assert store.quarantine_entry("abcdef01").id == "abcdef0111"  # type: ignore[union-attr]
-    assert store.quarantine_entry("abcde") is None  # too short to be a prefix
+    assert store.quarantine_entry("abcdx").id == "abcdxf0333"  # type: ignore[union-attr]
     assert store.quarantine_entry("abcd_f03") is None  # LIKE wildcards are taken literally
-    assert store.quarantine_entry("zzzzzz") is None
+    assert store.quarantine_entry("zzzz") is None
+    with pytest.raises(StoreError, match=r"'abc'.*at least 4 characters"):
+        store.quarantine_entry("abc")  # too short to be a prefix
     with pytest.raises(StoreError, match=r"ambiguous.*abcdef0111, abcdef0222"):
         store.quarantine_entry("abcdef0")
     decided = store.decide_quarantine("abcdxf03", decision="rejected", steward="ann", note="spam")
     assert decided.id == "abcdxf0333" and decided.status == "rejected"
+
+
+def test_batches_are_found_by_unique_prefix_of_four_or_more(store: Store) -> None:
+    for batch_id in ("b1", "feed0011", "feed0022", "feed%033"):
+        pending(store, batch_id)
+    assert store.find_batch("b1").batch_id == "b1"  # type: ignore[union-attr]  # exact, however short
+    assert store.find_batch("feed001").batch_id == "feed0011"  # type: ignore[union-attr]
+    assert store.find_batch("feed%").batch_id == "feed%033"  # type: ignore[union-attr]  # literal %
+    assert store.find_batch("nope") is None
+    with pytest.raises(StoreError, match=r"batch id prefix 'feed' is ambiguous: it matches "
+                                         r"feed%033, feed0011, feed0022"):
+        store.find_batch("feed")
+    with pytest.raises(StoreError, match="at least 4 characters"):
+        store.find_batch("fee")
+    assert store.batch("feed001") is None  # the job's own lookups stay exact
 
 
 def test_record_audit_and_filter_by_dataset(store: Store) -> None:
