@@ -10,6 +10,7 @@ lines left out; timings and timestamps are normalised. The job's examples (``run
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,8 @@ PERFORMANCE = (ROOT / "docs" / "performance.md").read_text(encoding="utf-8")
 WIDTH = 100
 SKIPPED = "…"
 JOB_COMMANDS = ("run", "quarantine", "batches")
+CHECK_ROOT = "/srv/support"
+"""Where the README's check-config example pretends its project is."""
 
 
 @dataclass
@@ -105,7 +108,7 @@ def test_the_readme_has_examples_of_validate_and_of_the_job() -> None:
 
 def test_every_validate_and_expectations_example_prints_what_the_readme_shows() -> None:
     for example in examples():
-        if example.command.split()[1] not in JOB_COMMANDS:
+        if example.command.split()[1] not in (*JOB_COMMANDS, "check-config"):
             assert_shows(example.expected, run_example(example, ROOT), example.command)
 
 
@@ -116,6 +119,20 @@ def test_every_job_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
     for example in examples():
         if example.command.split()[1] in JOB_COMMANDS:
             assert_shows(example.expected, run_example(example, tmp_path), example.command)
+
+
+def test_the_check_config_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    # The README's project: a store_url missing its '//', and a publish URL whose secret is unset.
+    root = tmp_path / "support"
+    make_project(root, name="tickets", publish={
+        "kind": "sql", "url": "postgresql+psycopg://wh:${WAREHOUSE_PASSWORD}@db/warehouse"})
+    (root / "integrity.yaml").write_text("store_url: sqlite:/state/integrity.db\n")
+    (example,) = [e for e in examples() if e.command.split()[1] == "check-config"]
+    assert "WAREHOUSE_PASSWORD" not in os.environ
+    result = integrity(*shlex.split(example.command)[1:], cwd=root, columns=WIDTH)
+    assert result.code == 2, result
+    printed = (result.stderr + result.stdout).replace(str(root), CHECK_ROOT).splitlines()
+    assert_shows(example.expected, printed, example.command)
 
 
 # -- quoted error lines ---------------------------------------------------------------------------
