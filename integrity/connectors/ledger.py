@@ -126,7 +126,7 @@ class Ledger:
 
     def write(self, batch_id: str, generation: int, hashes: Hashes) -> Path:
         """Write one batch's segment durably (temp file, fsync, rename), replacing an earlier one."""
-        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        _make_private(self.folder)
         final = self.folder / f"g{generation}-{batch_id}.npy"
         tmp = self.folder / f".{final.name}.{uuid.uuid4().hex}.tmp"
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -242,6 +242,17 @@ def untaken(candidates: Hashes, taken: Hashes) -> npt.NDArray[np.bool_]:
 def _generation(name: str) -> int | None:
     m = _MERGED.fullmatch(name) or _SEGMENT.fullmatch(name)
     return int(m.group(1)) if m else None
+
+
+def _make_private(folder: Path) -> None:
+    """Create ``folder`` and its missing parents as 0700 whatever the umask."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        os.chmod(created, 0o700)
 
 
 def _fsync_dir(folder: Path) -> None:
