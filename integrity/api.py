@@ -21,7 +21,7 @@ from integrity.checks.base import Registry
 from integrity.connectors import readers
 from integrity.engine.engines import available_engines
 from integrity.engine.polars_engine import CHUNK_ROWS, Plan, plan_suite, polars_engine, run_plan
-from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError
+from integrity.errors import ConfigError, DataError, IntegrityError, SuiteError, first_line
 from integrity.suites import Suite, load_suite, parse_suite
 from integrity.types import Outcome, ResultFormat, ValidationResult
 
@@ -41,6 +41,7 @@ def validate(
     engine: str | None = None,
     low_memory: bool = False,
     tables: Mapping[str, Data] | None = None,
+    allow_ragged: bool = False,
 ) -> ValidationResult:
     """Validate ``data`` against ``suite`` in one fused pass.
 
@@ -60,6 +61,9 @@ def validate(
         tables: other tables by name, for the expectations that compare the batch with one
             (``expect_table_row_count_to_equal_other_table``'s ``other_table_name``, the tables an
             ``unexpected_rows_query`` names): paths, globs or polars frames, read lazily.
+        allow_ragged: a CSV row with the wrong number of fields is kept, every field in the
+            ``_integrity_ragged`` column, and fails a built-in row-level expectation (appended after
+            the suite's own) instead of making the file unreadable.
 
     Returns:
         The GX-shaped result. Expectations that cannot run on this data (a missing column,
@@ -73,7 +77,8 @@ def validate(
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
-    lf, source = _frame(data)
+    lf, source = _frame(data, allow_ragged=allow_ragged)
+    the_suite = readers.with_input_checks(the_suite, lf.collect_schema().names())
     others = _tables(tables)
     try:
         plan = plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
@@ -83,10 +88,10 @@ def validate(
         raise
     except (pl.exceptions.PolarsError, OSError) as exc:
         if source is None:
-            raise DataError(f"cannot compute over the frame: {readers.first_line(exc)}") from None
-        raise readers.read_errors(exc, source) from None
+            raise DataError(f"cannot compute over the frame: {first_line(exc)}") from None
+        raise readers.read_errors(exc, source, allow_ragged=allow_ragged) from None
     if source is not None and any(r.outcome is Outcome.ERROR for r in result.results):
-        _probe(lf, source)
+        _probe(lf, source, allow_ragged=allow_ragged)
     meta = {
         "data": source if source is not None else f"<{type(data).__name__}>",
         "suite_path": the_suite.path,
@@ -104,13 +109,14 @@ def explain(
     registry: Registry | None = None,
     engine: str | None = None,
     tables: Mapping[str, Data] | None = None,
+    allow_ragged: bool = False,
 ) -> str:
     """Describe the plan (metrics, de-duplication, number of queries) without running it.
 
-    Only the data's schema is read.
+    Only the data's schema is read (and a CSV checked: see :func:`validate`).
     """
     return plan(data, suite, result_format=result_format, registry=registry,
-                engine=engine, tables=tables).describe()
+                engine=engine, tables=tables, allow_ragged=allow_ragged).describe()
 
 
 def plan(
@@ -121,12 +127,14 @@ def plan(
     registry: Registry | None = None,
     engine: str | None = None,
     tables: Mapping[str, Data] | None = None,
+    allow_ragged: bool = False,
 ) -> Plan:
     """The engine's plan for ``suite`` over ``data``: what :func:`explain` describes."""
     fmt = _result_format(result_format)
     the_suite = _load(suite, registry)
     engine = _engine(engine)
-    lf, _ = _frame(data)
+    lf, _ = _frame(data, allow_ragged=allow_ragged)
+    the_suite = readers.with_input_checks(the_suite, lf.collect_schema().names())
     return plan_suite(lf, the_suite, result_format=fmt, registry=registry, engine=engine,
                       tables=_tables(tables))
 
@@ -176,18 +184,18 @@ def _load(suite: SuiteSource, registry: Registry | None) -> Suite:
     return load_suite(Path(suite), registry=registry)
 
 
-def _frame(data: Data) -> tuple[pl.LazyFrame, str | None]:
+def _frame(data: Data, *, allow_ragged: bool = False) -> tuple[pl.LazyFrame, str | None]:
     if isinstance(data, pl.LazyFrame):
         return data, None
     if isinstance(data, pl.DataFrame):
         return data.lazy(), None
     if isinstance(data, str | os.PathLike):
         source = os.fspath(data)
-        return readers.scan(source), source
+        return readers.scan(source, allow_ragged=allow_ragged), source
     raise TypeError(f"data must be a path, a glob or a polars frame, not {type(data).__name__}")
 
 
-def _probe(lf: pl.LazyFrame, source: str) -> None:
+def _probe(lf: pl.LazyFrame, source: str, *, allow_ragged: bool = False) -> None:
     """Raise a DataError when the file itself cannot be read (not just one expectation).
 
     The engine turns a failing query into per-expectation error results; when the cause is the data
@@ -197,4 +205,4 @@ def _probe(lf: pl.LazyFrame, source: str) -> None:
     try:
         lf.select(pl.all().null_count()).collect()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise readers.read_errors(exc, source) from None
+        raise readers.read_errors(exc, source, allow_ragged=allow_ragged) from None

@@ -142,3 +142,15 @@ def did_you_mean(word: str, options: Iterable[str]) -> str:
     """A ' Did you mean ...?' suffix, or '' when nothing is close."""
     matches = close_matches(word, options)
     return f" Did you mean {', '.join(repr(m) for m in matches)}?" if matches else ""
+
+
+def first_line(exc: BaseException, limit: int = 300) -> str:
+    """The first non-empty line of an exception's message, at most ``limit`` characters.
+
+    Drivers and polars append hints, plan dumps and tracebacks on further lines; an error line
+    shows only the cause. The exception's type name when the message is empty."""
+    for line in str(exc).splitlines():
+        if line.strip():
+            text = line.strip()
+            return text if len(text) <= limit else text[: limit - 1] + "…"
+    return type(exc).__name__

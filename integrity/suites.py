@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TypeGuard
 
 from integrity.checks import builtin_registry
-from integrity.checks.base import COMMON_ARGS, ExpectationDef, Registry
+from integrity.checks.base import COMMON_ARGS, ExpectationDef, Registry, configuration_problem
 from integrity.checks.legacy import leftover, renamed_type
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean, located
 from integrity.types import ExpectationConfig, ResultFormat
@@ -259,7 +259,16 @@ class _Checker:
             self.problem(f"'kwargs' must be an object of arguments, not {type(kwargs).__name__}",
                          line=self.keys.get("kwargs"))
             return None
-        kept = self.arguments(self.registry.get(type_name), kwargs)
+        before = len(self.problems)
+        definition = self.registry.get(type_name)
+        kept = self.arguments(definition, kwargs)
+        if len(self.problems) == before:
+            found = configuration_problem(definition, type_name, kept)
+            if found is not None:
+                argument = found.argument
+                kwargs_line, arg_lines = self.lines.get(id(kwargs), (self.keys.get("kwargs"), {}))
+                self.problem(found.detail, argument,
+                             arg_lines.get(argument or "", kwargs_line or self.line))
         meta = item.get("meta") or {}
         if not isinstance(meta, Mapping):
             self.problem(f"'meta' must be an object (e.g. {{\"action\": \"warn\"}}), not "

@@ -28,6 +28,16 @@ class ResultFormat(enum.StrEnum):
             valid = ", ".join(m.value for m in cls)
             raise ValueError(f"unknown result_format {value!r}; use one of {valid}") from None
 
+    @staticmethod
+    def partial_count(value: object, default: int = 20) -> int:
+        """How many values the partial lists hold: GX's ``partial_unexpected_count`` in a
+        ``{"result_format": ..., "partial_unexpected_count": N}`` dict, else ``default``."""
+        if isinstance(value, dict):
+            count = value.get("partial_unexpected_count")
+            if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+                return count
+        return default
+
     def at_least(self, other: ResultFormat) -> bool:
         order = list(ResultFormat)
         return order.index(self) >= order.index(other)

@@ -18,6 +18,7 @@ LAYERS: dict[str, int] = {
     "integrity.checks": 1,
     "integrity.suites": 1,
     "integrity.config": 1,
+    "integrity.sqlguard": 1,
     "integrity.engine": 2,
     "integrity.connectors": 2,
     "integrity.store": 2,

@@ -20,6 +20,7 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     multicolumn_equal,
     outliers,
     pair,
+    poison,
     query,
     query_comparison,
     table,

@@ -52,12 +52,14 @@ def value_set_of(spec: Spec, *, required: bool) -> set[Any] | None:
         ) from None
 
 
-def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool],
-                   allowed: set[Any] | None = None) -> Check:
+def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool], *,
+                   allowed: set[Any] | None = None, wanted: set[Any] | None = None) -> Check:
     """Judge the set of distinct values with ``decide``; report them and their counts.
 
-    With ``allowed``, also report the distinct values outside it as GX 1.x does
-    (``unexpected_count`` and ``partial_unexpected_list``), beside the older observed set."""
+    Beside the observed set and its counts (GX's test definitions), report what GX 1.x reports:
+    with ``allowed``, the distinct values outside it (``unexpected_count``,
+    ``partial_unexpected_list``); with ``wanted``, its members the column lacks
+    (``missing_count``, ``partial_missing_list``)."""
 
     def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:
         pairs = counts_of(m["value_counts"])
@@ -70,9 +72,19 @@ def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool],
             outside = [v for v in observed if v not in allowed]
             result["unexpected_count"] = len(outside)
             result["partial_unexpected_list"] = outside[: spec.partial_limit]
+        if wanted is not None:
+            seen = set(observed)
+            lacking = sorted((v for v in wanted if v not in seen), key=_order)
+            result["missing_count"] = len(lacking)
+            result["partial_missing_list"] = lacking[: spec.partial_limit]
         return decide(set(observed)), result
 
     return aggregate_check(spec, {"value_counts": value_counts(spec)}, judge)
+
+
+def _order(value: Any) -> tuple[str, Any]:
+    """Sorts values of mixed types (a value_set may hold several) by type name, then value."""
+    return type(value).__name__, value
 
 
 @expectation(
@@ -81,9 +93,14 @@ def distinct_check(spec: Spec, decide: Callable[[set[Any]], bool],
     args=(COLUMN, VALUE_SET, *CONDITION),
 )
 def distinct_values_in_set(spec: Spec) -> Check:
-    """Every distinct value is in value_set (no value_set: any values pass)."""
+    """Every distinct value is in value_set (value_set null: any values pass)."""
+    if spec.kwargs.get("value_set") == []:
+        # GX 1.x refuses it too: an empty allow-list would fail every non-empty column.
+        raise SuiteError("value_set is empty; list the allowed values, or drop value_set",
+                         argument="value_set")
     allowed = value_set_of(spec, required=False)
-    return distinct_check(spec, lambda observed: allowed is None or observed <= allowed, allowed)
+    return distinct_check(spec, lambda observed: allowed is None or observed <= allowed,
+                          allowed=allowed)
 
 
 @expectation(
@@ -94,7 +111,7 @@ def distinct_values_in_set(spec: Spec) -> Check:
 def distinct_values_contain_set(spec: Spec) -> Check:
     """Every member of value_set occurs among the distinct values."""
     wanted = value_set_of(spec, required=True) or set()
-    return distinct_check(spec, lambda observed: wanted <= observed)
+    return distinct_check(spec, lambda observed: wanted <= observed, wanted=wanted)
 
 
 @expectation(
@@ -105,7 +122,7 @@ def distinct_values_contain_set(spec: Spec) -> Check:
 def distinct_values_equal_set(spec: Spec) -> Check:
     """The distinct values are exactly value_set."""
     wanted = value_set_of(spec, required=True) or set()
-    return distinct_check(spec, lambda observed: observed == wanted)
+    return distinct_check(spec, lambda observed: observed == wanted, allowed=wanted, wanted=wanted)
 
 
 @expectation(

@@ -225,3 +225,51 @@ def require(condition: bool, message: str, argument: str | None = None) -> None:
     """Raise a SuiteError naming ``argument`` unless ``condition`` holds."""
     if not condition:
         raise SuiteError(message, argument=argument)
+
+
+class NeedsData(Exception):
+    """Raised by :data:`UNKNOWN_SCHEMA` when a builder looks at the batch (see :func:`configuration_problem`)."""
+
+
+class _Unknown:
+    """A schema (or table mapping) that is not known yet: any look at it raises :class:`NeedsData`."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise NeedsData(name)
+
+    def __getitem__(self, key: Any) -> Any:
+        raise NeedsData(key)
+
+    def __contains__(self, key: Any) -> bool:
+        raise NeedsData(key)
+
+    def __iter__(self) -> Iterator[Any]:
+        raise NeedsData("iteration")
+
+    def __len__(self) -> int:
+        raise NeedsData("len")
+
+
+UNKNOWN_SCHEMA: Any = _Unknown()
+
+
+def configuration_problem(definition: ExpectationDef, type_name: str,
+                          kwargs: Mapping[str, Any]) -> SuiteError | None:
+    """The problem GX would refuse at configuration time, found without any data.
+
+    The builder runs against a schema (and other tables) it cannot look at: whatever it refuses
+    before looking at the batch depends on the arguments alone (bounds missing, weights that do not
+    sum to one, an unknown distribution), so the suite is refused when it loads, every such problem
+    listed, as GX refuses it. What it would refuse only after looking at the data (a column's type,
+    a bound of the wrong type for that column) stays a validation-time error of that expectation.
+    """
+    from integrity.checks.families import resolve_parameter
+
+    try:
+        resolved = {k: resolve_parameter(v) for k, v in kwargs.items()}
+        definition.build(Spec(type_name, resolved, UNKNOWN_SCHEMA, None, tables=UNKNOWN_SCHEMA))
+    except SuiteError as exc:
+        return exc
+    except Exception:  # NeedsData, or anything the stand-in schema trips: the data decides
+        return None
+    return None

@@ -102,6 +102,10 @@ def _comparable(dtype: pl.DataType, bound: Any) -> bool:
 def be_between(spec: Spec) -> Check:
     """Every value lies between min_value and max_value."""
     _both_null_check(spec)
+    for name in ("min_value", "max_value"):
+        if spec.kwargs.get(name) == "":
+            raise SuiteError(f"{name} is an empty string; give a number or a date/time, or leave "
+                             "it out", argument=name)
     dtype = column_dtype(spec)
     bounds = {}
     for name in ("min_value", "max_value"):

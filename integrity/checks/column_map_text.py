@@ -70,6 +70,8 @@ def regex_list_caution(regexes: Any) -> str | None:
 def regex_list_problem(regexes: Any) -> str | None:
     if not isinstance(regexes, list):
         return None
+    if not regexes:
+        return "the list is empty; give at least one regex"
     for regex in regexes:
         if not isinstance(regex, str):
             return f"every regex must be a string, got {type(regex).__name__} {regex!r}"
@@ -101,13 +103,17 @@ def regex_matcher(spec: Spec, regex: str, budget: Budget | None = None) -> Match
     return lambda col: per_unique_batch(text(col), lambda values: limit.search_all(regex, values))
 
 
-def like_to_regex(pattern: str) -> str:
-    """A SQL LIKE pattern as an anchored regex: % any run, _ one character, backslash escapes."""
+def like_to_regex(pattern: str, escape: str | None = None) -> str:
+    """A SQL LIKE pattern as an anchored regex: % any run, _ one character.
+
+    ``escape`` (GX 1.x's argument, one character) makes the next character literal; without it
+    a backslash does, as in PostgreSQL."""
+    mark = escape or "\\"
     out: list[str] = []
     chars = iter(pattern)
     for ch in chars:
-        if ch == "\\":
-            out.append(re.escape(next(chars, "\\")))
+        if ch == mark:
+            out.append(re.escape(next(chars, mark)))
         elif ch == "%":
             out.append(".*")
         elif ch == "_":
@@ -133,8 +139,12 @@ def _combine(spec: Spec, regexes: Sequence[str], every: bool) -> Matcher:
 
 REGEX_LIST = Arg("regex_list", (list,), required=True, check=regex_list_problem,
                  caution=regex_list_caution)
+ESCAPE = Arg("escape", (str,), check=lambda v: None if len(v) == 1 else
+             f"must be a single character, got {v!r}")
+LIKE = Arg("like_pattern", (str,), required=True)
 LIKE_LIST = Arg("like_pattern_list", (list,), required=True,
-                check=lambda v: None if all(isinstance(p, str) for p in v) else
+                check=lambda v: "the list is empty; give at least one like pattern" if not v else
+                None if all(isinstance(p, str) for p in v) else
                 "every like pattern must be a string")
 MATCH_ON = Arg("match_on", (str,), default="any",
                check=lambda v: None if v in ("any", "all") else
@@ -174,34 +184,35 @@ def not_match_regex_list(spec: Spec) -> Check:
 
 
 @expectation("expect_column_values_to_match_like_pattern", family="column_map",
-             args=(COLUMN, Arg("like_pattern", (str,), required=True), *MAP))
+             args=(COLUMN, LIKE, ESCAPE, *MAP))
 def match_like_pattern(spec: Spec) -> Check:
     """Every value matches the SQL LIKE pattern."""
-    matched = regex_matcher(spec, like_to_regex(spec.kwargs["like_pattern"]))
+    matched = regex_matcher(spec, like_to_regex(spec.kwargs["like_pattern"], spec.get("escape")))
     return column_map(spec, lambda col: ~matched(col))
 
 
 @expectation("expect_column_values_to_not_match_like_pattern", family="column_map",
-             args=(COLUMN, Arg("like_pattern", (str,), required=True), *MAP))
+             args=(COLUMN, LIKE, ESCAPE, *MAP))
 def not_match_like_pattern(spec: Spec) -> Check:
     """No value matches the SQL LIKE pattern."""
-    return column_map(spec, regex_matcher(spec, like_to_regex(spec.kwargs["like_pattern"])))
+    regex = like_to_regex(spec.kwargs["like_pattern"], spec.get("escape"))
+    return column_map(spec, regex_matcher(spec, regex))
 
 
 @expectation("expect_column_values_to_match_like_pattern_list", family="column_map",
-             args=(COLUMN, LIKE_LIST, MATCH_ON, *MAP))
+             args=(COLUMN, LIKE_LIST, MATCH_ON, ESCAPE, *MAP))
 def match_like_pattern_list(spec: Spec) -> Check:
     """Every value matches any (or, with match_on='all', every) LIKE pattern of the list."""
-    regexes = [like_to_regex(p) for p in spec.kwargs["like_pattern_list"]]
+    regexes = [like_to_regex(p, spec.get("escape")) for p in spec.kwargs["like_pattern_list"]]
     matched = _combine(spec, regexes, spec.get("match_on", "any") == "all")
     return column_map(spec, lambda col: ~matched(col))
 
 
 @expectation("expect_column_values_to_not_match_like_pattern_list", family="column_map",
-             args=(COLUMN, LIKE_LIST, *MAP))
+             args=(COLUMN, LIKE_LIST, ESCAPE, *MAP))
 def not_match_like_pattern_list(spec: Spec) -> Check:
     """No value matches any LIKE pattern of the list."""
-    regexes = [like_to_regex(p) for p in spec.kwargs["like_pattern_list"]]
+    regexes = [like_to_regex(p, spec.get("escape")) for p in spec.kwargs["like_pattern_list"]]
     return column_map(spec, _combine(spec, regexes, every=False))
 
 

@@ -289,13 +289,20 @@ def chisquare_p_value_greater_than(spec: Spec) -> Check:
             obs = np.array([o for o, _ in kept])
             exp = np.array([e for _, e in kept])
             p_value = float(_stats().chisquare(obs, exp * obs.sum() / exp.sum())[1])
+        # Both partitions as weights that sum to 1 (GX's "normalize the outputs so they can be
+        # used as partitions into other expectations").
         details = {
-            "observed_partition": {"values": names, "weights": observed},
-            "expected_partition": {"values": names, "weights": expected},
+            "observed_partition": {"values": names, "weights": _normalized(observed)},
+            "expected_partition": {"values": names, "weights": _normalized(expected)},
         }
         return p_value > threshold, {"observed_value": p_value, "details": details}
 
     return aggregate_check(spec, {"value_counts": value_counts(spec)}, judge)
+
+
+def _normalized(weights: list[float]) -> list[float]:
+    total = sum(weights)
+    return [w / total for w in weights] if total else list(weights)
 
 
 def _stats() -> Any:

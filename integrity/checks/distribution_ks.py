@@ -89,7 +89,9 @@ def distribution_args(distribution: str, params: Any) -> tuple[float, ...]:
         COLUMN,
         Arg("distribution", (str,), required=True),
         Arg("p_value", NUMBER, default=0.05, check=_unit_interval),
-        Arg("params", (dict, list)),
+        # GX refuses a test without parameters ("params must be a dict or list"); {} or [] asks
+        # for the distribution's defaults.
+        Arg("params", (dict, list), required=True),
         *CONDITION,
     ),
 )
@@ -101,8 +103,8 @@ def parameterized_ks_p_value_greater_than(spec: Spec) -> Check:
             f"unknown distribution {distribution!r}; use one of {', '.join(DISTRIBUTIONS)}",
             argument="distribution",
         )
+    args = distribution_args(distribution, spec.kwargs["params"])
     require_numeric(spec, "a KS test")
-    args = distribution_args(distribution, spec.get("params", {}))
     threshold = float(spec.get("p_value", 0.05))
 
     def judge(m: Mapping[str, Any]) -> tuple[bool, dict[str, Any]]:

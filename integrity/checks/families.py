@@ -63,7 +63,8 @@ def map_check(
             (then each unexpected value is a dict of those columns, as GX reports multicolumn rows).
         unexpected: boolean expression, True where a considered row violates the expectation.
         missing: boolean expression, True where a row counts as missing (null).
-        skip_missing: missing rows are not considered (GX's default); False counts them as considered.
+        skip_missing: missing rows are not considered (GX's default); False counts them as considered
+            and leaves the missing figures out of the result (GX's null expectations).
         value_of: converts each reported value (e.g. struct dicts to tuples).
         unless: an aggregate boolean that, when True, proves no row is unexpected; the engine then
             skips the mask and the metrics that read it (see :attr:`Metric.skip_when`).
@@ -130,12 +131,18 @@ def map_check(
             "unexpected_percent_total": percent(unexpected_n, element),
             "unexpected_percent_nonmissing": percent(unexpected_n, considered),
         }
+        if not skip_missing:
+            # Null checks count every row: GX reports no missing figures for them.
+            for key in ("missing_count", "missing_percent", "unexpected_percent_total",
+                        "unexpected_percent_nonmissing"):
+                del result[key]
         if "partial_unexpected_index_list" in m:
             result["partial_unexpected_index_list"] = list(m["partial_unexpected_index_list"])
-            result["partial_unexpected_counts"] = [
-                {"value": convert(_value_of_count(row)), "count": int(row["count"])}
-                for row in m["unexpected_values_for_counts"]
-            ]
+            counted = [(convert(_value_of_count(row)), int(row["count"]))
+                       for row in m["unexpected_values_for_counts"]]
+            # GX orders them by count, then by value (nulls last here, where GX cannot compare).
+            counted.sort(key=lambda pair: (-pair[1], *_sortable(pair[0])))
+            result["partial_unexpected_counts"] = [{"value": v, "count": n} for v, n in counted]
         if "unexpected_list" in m:
             result["unexpected_list"] = [convert(v) for v in m["unexpected_list"]]
             result["unexpected_index_list"] = list(m["unexpected_index_list"])
@@ -157,6 +164,15 @@ def row_column(expr: pl.Expr) -> tuple[str, pl.Expr]:
 
 def _value_of_count(row: Mapping[str, Any]) -> Any:
     return next(v for k, v in row.items() if k != "count")
+
+
+def _sortable(value: Any) -> tuple[int, str, Any]:
+    """A sort key for values of any type: nulls last, then grouped by type, then by value."""
+    if isinstance(value, dict | list | tuple):
+        items = value.values() if isinstance(value, dict) else value
+        return 0, "sequence", tuple(_sortable(v) for v in items)
+    kind = "number" if isinstance(value, bool | int | float) else type(value).__name__
+    return (1, "", 0) if value is None else (0, kind, value)
 
 
 def column_map(spec: Spec, unexpected: Callable[[pl.Expr], pl.Expr], *,

@@ -29,8 +29,18 @@ from integrity.checks.families import (
 from integrity.checks.out_of_core import repeats_in_chunks
 
 COLUMNS = ("column_list",)
+
+
+def _two_or_more(value: Any) -> str | None:
+    """A list of at least two column names (a one-column question belongs to a column check)."""
+    problem = string_list(value)
+    if problem is None and len(value) < 2:
+        return f"must name at least two columns, got {value!r}"
+    return problem
+
+
 ARGS = (
-    Arg("column_list", required=True, check=string_list),
+    Arg("column_list", required=True, check=_two_or_more),
     Arg("mostly", default=1.0, check=gx_mostly),
     Arg(
         "ignore_row_if",
@@ -41,7 +51,8 @@ ARGS = (
     Arg("row_condition", (str,)),
     Arg("condition_parser", (str,)),
 )
-#: GX cannot count dict values, and says so in this detail instead of partial_unexpected_counts.
+#: GX's test definitions expect this detail (GX could not count dict values); GX 1.x counts them,
+#: as lists of the row's values. Both are reported.
 _COUNTS_ERROR = "partial_unexpected_counts requested, but requires a hashable type"
 
 
@@ -52,16 +63,20 @@ def multicolumn_check(spec: Spec, unexpected: pl.Expr, unless: pl.Expr | None = 
     ignored = rows_to_ignore(columns, spec.get("ignore_row_if", "all_values_are_missing"))
     base = map_check(spec, columns, unexpected, missing=ignored, unless=unless,
                      row_local=row_local)
-    metrics = {k: v for k, v in base.metrics.items() if k != "unexpected_values_for_counts"}
 
     def evaluate(m: Mapping[str, Any]) -> Verdict:
-        verdict = base.evaluate({**m, "unexpected_values_for_counts": []})
+        verdict = base.evaluate(m)
         result = dict(verdict.result)
-        if result.pop("partial_unexpected_counts", None) is not None:
+        counts = result.get("partial_unexpected_counts")
+        if counts is not None:
+            result["partial_unexpected_counts"] = [
+                {"value": [row[c] for c in columns], "count": item["count"]}
+                for item in counts for row in [item["value"]]
+            ]
             result["details"] = {"partial_unexpected_counts_error": _COUNTS_ERROR}
         return Verdict(verdict.success, result)
 
-    return Check(metrics, evaluate, rows=base.rows)
+    return Check(base.metrics, evaluate, rows=base.rows)
 
 
 def _considered(spec: Spec) -> pl.Expr:

@@ -78,16 +78,20 @@ def _static(success: bool, result: dict[str, Any]) -> Check:
     args=(
         Arg("min_value", check=_or_parameter(ROW_BOUND)),
         Arg("max_value", check=_or_parameter(ROW_BOUND)),
+        Arg("strict_min", (bool,), default=False),
+        Arg("strict_max", (bool,), default=False),
         *CONDITION,
     ),
 )
 def row_count_between(spec: Spec) -> Check:
-    """The batch has between min_value and max_value rows."""
+    """The batch has between min_value and max_value rows (exclusive where strict)."""
     lo, hi = _bounds(spec, ROW_BOUND, "Minimum Threshold cannot be larger than Maximum Threshold")
+    strict = bool(spec.kwargs.get("strict_min")), bool(spec.kwargs.get("strict_max"))
     return aggregate_check(
         spec,
         {"observed_value": summed(domain_count(spec))},
-        lambda m: (between(m["observed_value"], lo, hi), {"observed_value": m["observed_value"]}),
+        lambda m: (between(m["observed_value"], lo, hi, *strict),
+                   {"observed_value": m["observed_value"]}),
     )
 
 
@@ -159,8 +163,8 @@ def row_count_equal_other_table(spec: Spec) -> Check:
 )
 def column_count_between(spec: Spec) -> Check:
     """The batch has between min_value and max_value columns."""
+    count = len(spec.schema)  # first: swapped bounds fail this expectation, not the suite's load
     lo, hi = _bounds(spec, COLUMN_BOUND, "min_value cannot be greater than max_value")
-    count = len(spec.schema)
     return _static(between(count, lo, hi), {"observed_value": count})
 
 
@@ -203,16 +207,19 @@ def columns_match_ordered_list(spec: Spec) -> Check:
     args=(Arg("column_set", (list,)), Arg("exact_match", (bool,), default=True)),
 )
 def columns_match_set(spec: Spec) -> Check:
-    """The batch's columns are column_set (or, with exact_match false, include it)."""
+    """The batch's columns are column_set (or, with exact_match false, include it).
+
+    As in GX, a missing column_set is the empty set (every column is unexpected) and an explicit
+    exact_match of null means false."""
     actual = list(spec.schema.names())
-    expected = spec.kwargs.get("column_set")
-    if expected is None or set(expected) == set(actual):
+    expected = set(spec.kwargs.get("column_set") or ())
+    if expected == set(actual):
         return _static(True, {"observed_value": actual})
-    unexpected = sorted(set(actual) - set(expected))
-    missing = sorted(set(expected) - set(actual))
+    unexpected = sorted(set(actual) - expected)
+    missing = sorted(expected - set(actual))
     mismatched = {k: v for k, v in (("unexpected", unexpected), ("missing", missing)) if v}
-    exact = spec.kwargs.get("exact_match")
-    success = not missing if exact is False else False
+    exact = spec.kwargs.get("exact_match", True)
+    success = False if exact else not missing
     return _static(
         success, {"observed_value": sorted(actual), "details": {"mismatched": mismatched}}
     )

@@ -62,6 +62,10 @@ def validate(
         help="Another table, for the expectations that compare with one (e.g. "
              "expect_table_row_count_to_equal_other_table's other_table_name). Repeatable.")
     ] = None,
+    allow_ragged: Annotated[bool, typer.Option(
+        "--allow-ragged", help="Keep CSV rows with the wrong number of fields (every field in "
+                               "the _integrity_ragged column); each fails a built-in row-level "
+                               "check instead of the file being refused.")] = False,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with guard(data):
@@ -72,10 +76,12 @@ def validate(
 
         if explain:
             out.print(clean_lines(api.explain(data, suite, result_format=result_format,
-                                              engine=engine, tables=tables)))
+                                              engine=engine, tables=tables,
+                                              allow_ragged=allow_ragged)))
             raise typer.Exit(EXIT_PASSED)
         result = api.validate(data, suite, result_format=result_format, engine=engine,
-                              low_memory=low_memory, tables=tables)
+                              low_memory=low_memory, tables=tables,
+                              allow_ragged=allow_ragged)
         for warning in result.meta.get("suite_warnings") or []:
             warn(str(warning))
         if json_out is not None:
@@ -236,6 +242,8 @@ def _observed(item: ExpectationResult) -> str:
 
 def _error_line(suite: str, index: int, item: ExpectationResult,
                 columns: Mapping[str, str]) -> str:
+    from integrity.engine.messages import run_error_fix
+
     message = str(item.exception_info.get("exception_message") or "raised an exception")
     first = message.strip().splitlines()[0] if message.strip() else "raised an exception"
     if f"expectation #{index} (" in first:  # our own error: it names the place and the fix
@@ -244,7 +252,7 @@ def _error_line(suite: str, index: int, item: ExpectationResult,
     types = ", ".join(f"{c} is {columns[c]}" for c in cols.split(", ") if c in columns)
     return (f"{suite}: expectation #{index} ({item.config.type}) on {cols}"
             + (f" ({types})" if types else "")
-            + f" could not run: {first.rstrip('.')}. Check its arguments against the column's type.")
+            + f" could not run: {first.rstrip('.')}. {run_error_fix(item.config)}.")
 
 
 def _pct(value: float | None) -> str:

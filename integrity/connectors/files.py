@@ -50,12 +50,15 @@ class FilesConnector(ConnectorBase):
             (then ``settle_seconds`` does not apply). Marker files are never read as data.
         follow_symlinks: Read links whose targets are inside the landing folder.
         changed_files: ``report`` or ``repull`` (files without a cursor column; see above).
+        allow_ragged: keep CSV rows with the wrong number of fields (every field in
+            ``_integrity_ragged``) for a built-in row-level check to quarantine, instead of
+            refusing the file.
     """
 
     def __init__(self, *, dataset: str, cursor: str | None = None, path: str,
                  format: str | None = None, settle_seconds: float = SETTLE_SECONDS,
                  done_marker: str | None = None, follow_symlinks: bool = False,
-                 changed_files: str = "report") -> None:
+                 changed_files: str = "report", allow_ragged: bool = False) -> None:
         if format is not None and format.lower() not in _FORMAT_NAMES:
             names = sorted(_FORMAT_NAMES)
             raise ConfigError(f"dataset {dataset!r}: unknown file format {format!r}."
@@ -70,7 +73,11 @@ class FilesConnector(ConnectorBase):
         if done_marker is not None and (not done_marker or "/" in done_marker):
             raise ConfigError(f"dataset {dataset!r}: done_marker must be a file-name suffix such "
                               f"as '.done', not {done_marker!r}.")
+        if not isinstance(allow_ragged, bool):
+            raise ConfigError(f"dataset {dataset!r}: allow_ragged must be true or false, not "
+                              f"{allow_ragged!r}.")
         self.dataset, self.cursor, self.path = dataset, cursor, path
+        self.allow_ragged = allow_ragged
         self.format = _FORMAT_NAMES[format.lower()] if format else None
         self.settle_seconds, self.done_marker = float(settle_seconds), done_marker
         self.follow_symlinks, self.changed_files = bool(follow_symlinks), changed_files
@@ -160,14 +167,15 @@ class FilesConnector(ConnectorBase):
     def _read(self, file: Path) -> pl.DataFrame:
         fmt = self.format or file_format(file)
         try:
-            return scan_files([str(file)], fmt, tsv=file.suffix.lower() == ".tsv").collect()
+            return scan_files([str(file)], fmt, tsv=file.suffix.lower() == ".tsv",
+                              allow_ragged=self.allow_ragged).collect()
         except DataError:
             raise
         except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
             if self.format is not None and file.suffix.lower() not in FORMATS:
                 raise DataError(f"{shown(file)}: cannot read it as {self.format} "
                                 f"({first_line(exc)}).") from None
-            raise read_errors(exc, file) from None
+            raise read_errors(exc, file, allow_ragged=self.allow_ragged) from None
 
     def _empty(self, listed: list[Found], ready: list[Found]) -> pl.DataFrame:
         """Nothing to read: no rows, with the columns of the newest ready file (its schema only),

@@ -10,13 +10,24 @@ Rows are read through the fastest path installed (``engine="auto"``): connectorx
 every dialect. connectorx goes first: it reads as fast as ADBC and imports in 0.05 s where ADBC's
 DB-API module takes about 1 s (it loads pyarrow and pandas), which a short run pays every time.
 connectorx cannot take bound parameters, so for it the statement is rendered with literal values by
-SQLAlchemy's own compiler for the target dialect, never by string formatting. The path used is
-recorded in ``Batch.info.source`` (with the password hidden) so a slow run can be explained.
+SQLAlchemy's own compiler for the target dialect, never by string formatting; on PostgreSQL text
+values are written as ``E'...'`` literals, whose escapes mean the same whatever the server's
+``standard_conforming_strings`` (:mod:`integrity.connectors.sql_fast` holds the fast paths). The
+path used is recorded in ``Batch.info.source`` (with the password hidden) so a slow run can be
+explained.
+
+A ``query`` must be one read-only SELECT (:mod:`integrity.sqlguard`, in the source's dialect); any
+other SQL is refused when the connector is built. ``connect_timeout`` bounds connecting on every
+path: the driverless connectorx path gets that long to answer its first query (its connection pool
+retries a failing login for 30 s, logging each try), and a source that has not answered by then
+is read the full way, whose driver reports a wrong password or an unreachable server at once, in
+one line. connectorx's pool log lines are silenced.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +37,21 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from integrity.connectors.base import Batch, ConnectorBase, Watermark, make_batch
 from integrity.connectors.late import SourceCounts, needs_rows_below
-from integrity.errors import ConfigError, ConnectorError, did_you_mean
+from integrity.connectors.sql_fast import (
+    ADBC_DRIVERS,
+    CONNECTORX_SCHEMES,
+    import_connectorx,
+    read_adbc,
+    read_connectorx,
+    within,
+)
+from integrity.errors import ConfigError, ConnectorError, did_you_mean, first_line
 
 ENGINES = ("auto", "adbc", "connectorx", "sqlalchemy")
 """Read paths: ``auto`` tries ADBC, then connectorx, then SQLAlchemy chunks."""
 
-_CONNECT_TIMEOUT = 10
+CONNECT_TIMEOUT_SECONDS = 10.0
+"""Default ``connect_timeout``: how long connecting to the source may take."""
 _SRC = "integrity_src"
 
 
@@ -47,11 +67,14 @@ class SqlConnector(ConnectorBase):
         schema: Database schema of ``table``.
         chunk_size: Rows per fetch on the SQLAlchemy path.
         engine: ``auto``, ``adbc``, ``connectorx`` or ``sqlalchemy``.
+        connect_timeout: Seconds connecting may take: the driverless path's first answer, and
+            each driver connection attempt (PostgreSQL and MySQL; libpq waits at least 2).
     """
 
     def __init__(self, *, dataset: str, cursor: str | None = None, url: str,
                  table: str | None = None, query: str | None = None, schema: str | None = None,
-                 chunk_size: int = 100_000, engine: str = "auto") -> None:
+                 chunk_size: int = 100_000, engine: str = "auto",
+                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
         if (table is None) == (query is None):
             raise ConfigError(f"dataset {dataset!r}: the sql connector needs exactly one of 'table' "
                               "and 'query'.")
@@ -60,12 +83,19 @@ class SqlConnector(ConnectorBase):
                               f"{did_you_mean(engine, ENGINES)} Use one of: {', '.join(ENGINES)}.")
         if chunk_size < 1:
             raise ConfigError(f"dataset {dataset!r}: chunk_size must be at least 1, not {chunk_size}.")
+        if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, int | float) \
+                or not 0 < connect_timeout <= 3600:
+            raise ConfigError(f"dataset {dataset!r}: connect_timeout must be a number of seconds "
+                              f"between 0 and 3600, not {connect_timeout!r}.")
         try:
             self.url: URL = sa.make_url(url)
         except sa.exc.ArgumentError:
             raise ConfigError(f"dataset {dataset!r}: 'url' is not a SQLAlchemy URL (expected e.g. "
                               "postgresql+psycopg://user:${PASSWORD}@host/db or sqlite:///file.db).") from None
+        if query is not None:
+            _check_query(dataset, query, self.url.get_backend_name())
         self.dataset, self.cursor, self.table, self.query = dataset, cursor, table, query
+        self.connect_timeout = float(connect_timeout)
         self.schema, self.chunk_size, self.engine_name = schema, chunk_size, engine
         self.safe_url = self.url.render_as_string(hide_password=True)
         self._engine: Engine | None = None
@@ -128,9 +158,10 @@ class SqlConnector(ConnectorBase):
         else (``required``) a connection and :meth:`_read`; None when not ``required``."""
         backend = self.url.get_backend_name()
         if self.engine_name in ("auto", "connectorx") and backend != "sqlite" \
-                and backend in _CONNECTORX_SCHEMES:
+                and backend in CONNECTORX_SCHEMES:
+            dialect = self.url.get_dialect()()
             try:
-                return _read_connectorx(self.url, stmt, self.url.get_dialect()())
+                return within(self.connect_timeout, lambda: read_connectorx(self.url, stmt, dialect))
             except Exception:  # the full path below explains whatever went wrong
                 pass
         if not required:
@@ -155,22 +186,21 @@ class SqlConnector(ConnectorBase):
         (no such table, server down) returns None, and the full path reports it clearly."""
         backend = self.url.get_backend_name()
         if self.engine_name not in ("auto", "connectorx") or backend == "sqlite" \
-                or backend not in _CONNECTORX_SCHEMES:
+                or backend not in CONNECTORX_SCHEMES:
             return None
         try:
-            import connectorx  # noqa: F401
-
+            import_connectorx()
             dialect = self.url.get_dialect()()
             source = sa.table(self.table, schema=self.schema) if self.table is not None \
                 else self._query_source()
             probe: sa.Select[Any] = sa.select(sa.literal_column("*")).select_from(source).limit(0)
-            empty = _read_connectorx(self.url, probe, dialect)
+            empty = within(self.connect_timeout, lambda: read_connectorx(self.url, probe, dialect))
         except Exception:  # the full path explains whatever went wrong
             return None
         columns = {name: _sa_type(dtype) for name, dtype in empty.schema.items()}
         self._check_cursor(columns)
         try:
-            frame = _read_connectorx(self.url, self._statement(columns, since, until), dialect)
+            frame = read_connectorx(self.url, self._statement(columns, since, until), dialect)
         except Exception:  # a read that fails here is retried, and explained, the full way
             return None
         return frame, "connectorx", columns
@@ -204,18 +234,22 @@ class SqlConnector(ConnectorBase):
                                  f"(working directory {Path.cwd()}). Check the path in 'url'.")
         try:
             if self._engine is None:
-                args = {"connect_timeout": _CONNECT_TIMEOUT} \
-                    if self.url.get_backend_name() == "postgresql" else {}
+                backend = self.url.get_backend_name()
+                args: dict[str, Any] = {}
+                if backend == "postgresql":
+                    args["connect_timeout"] = max(2, math.ceil(self.connect_timeout))
+                elif backend in ("mysql", "mariadb"):
+                    args["connect_timeout"] = max(1, math.ceil(self.connect_timeout))
                 self._engine = sa.create_engine(self.url, connect_args=args)
             return self._engine.connect()
         except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
             raise ConnectorError(f"dataset {self.dataset!r}: no driver for {self.safe_url} "
-                                 f"({_first_line(exc)}). Install it, e.g. `pip install "
+                                 f"({first_line(exc)}). Install it, e.g. `pip install "
                                  "'integrity[postgres]'` for PostgreSQL.") from None
         except sa.exc.DBAPIError as exc:
             raise ConnectorError(
                 f"dataset {self.dataset!r}: cannot connect to {self._where()} ({self.safe_url}): "
-                f"{self._hide(_first_line(exc.orig or exc))}. Check that the server is running and "
+                f"{self._hide(first_line(exc.orig or exc))}. Check that the server is running and "
                 "reachable from here, the host, port and database name, and the credentials.",
                 transient=True) from None
 
@@ -244,7 +278,7 @@ class SqlConnector(ConnectorBase):
             raise self._db_error(exc, "run") from None
         except sa.exc.StatementError as exc:
             raise ConnectorError(f"dataset {self.dataset!r}: the query cannot be used "
-                                 f"({_first_line(exc)}). A ':name' in the query is read as a "
+                                 f"({first_line(exc)}). A ':name' in the query is read as a "
                                  r"parameter; write '\:' for a literal colon.") from None
         assert isinstance(sample, pl.DataFrame)
         return {name: _sa_type(dtype) for name, dtype in sample.schema.items()}
@@ -296,10 +330,10 @@ class SqlConnector(ConnectorBase):
         notes: list[str] = []
         for path in order:
             try:
-                if path == "adbc" and backend in _ADBC_DRIVERS:
-                    return _read_adbc(self.url, stmt, conn.dialect), "adbc"
-                if path == "connectorx" and backend in _CONNECTORX_SCHEMES:
-                    return _read_connectorx(self.url, stmt, conn.dialect), "connectorx"
+                if path == "adbc" and backend in ADBC_DRIVERS:
+                    return read_adbc(self.url, stmt, conn.dialect), "adbc"
+                if path == "connectorx" and backend in CONNECTORX_SCHEMES:
+                    return read_connectorx(self.url, stmt, conn.dialect), "connectorx"
                 if path == "sqlalchemy":
                     return self._read_sqlalchemy(conn, stmt), "sqlalchemy" + (
                         f" (fast path skipped: {'; '.join(notes)})" if notes else "")
@@ -312,7 +346,7 @@ class SqlConnector(ConnectorBase):
             except ConnectorError:
                 raise
             except Exception as exc:  # a driver-specific failure: the next path may still work
-                notes.append(f"{path} failed: {self._hide(_first_line(exc))}")
+                notes.append(f"{path} failed: {self._hide(first_line(exc))}")
                 if self.engine_name != "auto":
                     raise ConnectorError(f"dataset {self.dataset!r}: reading {self._what()} from "
                                          f"{self._where()} through {path} failed: {notes[-1]}.",
@@ -337,7 +371,7 @@ class SqlConnector(ConnectorBase):
             return pl.concat(frames, how="vertical_relaxed")
         except pl.exceptions.PolarsError as exc:
             raise ConnectorError(f"dataset {self.dataset!r}: the chunks of {self._what()} have "
-                                 f"incompatible types ({_first_line(exc)}); use a smaller table or "
+                                 f"incompatible types ({first_line(exc)}); use a smaller table or "
                                  "cast the column in a query.") from None
 
     def _normalise_temporal(self, frame: pl.DataFrame,
@@ -361,22 +395,15 @@ class SqlConnector(ConnectorBase):
                 if name == self.cursor:
                     raise ConnectorError(
                         f"dataset {self.dataset!r}: cursor column {name!r} is declared as a date/time "
-                        f"but holds text that is not one ({_first_line(exc)}). Fix those values, or "
+                        f"but holds text that is not one ({first_line(exc)}). Fix those values, or "
                         "pick another cursor column.") from None
         return frame
 
     def _db_error(self, exc: sa.exc.DBAPIError, doing: str) -> ConnectorError:
         transient = isinstance(exc, sa.exc.OperationalError) or exc.connection_invalidated
         return ConnectorError(f"dataset {self.dataset!r}: cannot {doing} {self._what()} on "
-                              f"{self._where()}: {self._hide(_first_line(exc.orig or exc))}.",
+                              f"{self._where()}: {self._hide(first_line(exc.orig or exc))}.",
                               transient=transient)
-
-
-def _first_line(exc: BaseException) -> str:
-    for line in str(exc).splitlines():
-        if line.strip():
-            return line.strip()
-    return type(exc).__name__
 
 
 def _is_temporal(type_: sa.types.TypeEngine[Any]) -> bool:
@@ -419,43 +446,11 @@ def _coerce(value: Any, type_: sa.types.TypeEngine[Any]) -> Any:
     return value
 
 
-# -- fast paths: Arrow straight from the database ---------------------------------------------------
-_ADBC_DRIVERS = {"postgresql": "adbc_driver_postgresql", "sqlite": "adbc_driver_sqlite"}
-_CONNECTORX_SCHEMES = {"postgresql": "postgresql", "sqlite": "sqlite", "mysql": "mysql",
-                       "mssql": "mssql", "oracle": "oracle"}
+def _check_query(dataset: str, query: str, backend: str) -> None:
+    """Refuse a ``query`` that is not one read-only SELECT in the source's dialect."""
+    from integrity.sqlguard import DIALECTS, FIX, read_only_problem
 
-
-def _read_adbc(url: URL, stmt: sa.Select[Any], dialect: sa.Dialect) -> pl.DataFrame:
-    """Run ``stmt`` through ADBC with real bound parameters ($n for PostgreSQL, ? for SQLite)."""
-    import importlib
-
-    backend = url.get_backend_name()
-    module = importlib.import_module(f"{_ADBC_DRIVERS[backend]}.dbapi")
-    # The same dialect class, compiled for the driver's placeholder style.
-    paramstyle = "numeric_dollar" if backend == "postgresql" else "qmark"
-    compiled = stmt.compile(dialect=type(dialect)(paramstyle=paramstyle))  # type: ignore[call-arg]
-    params = [compiled.params[name] for name in (compiled.positiontup or [])]
-    if backend == "postgresql":
-        target = url.set(drivername="postgresql").render_as_string(hide_password=False)
-    else:
-        target = url.database or ":memory:"
-    with module.connect(target) as conn, conn.cursor() as cur:
-        cur.execute(str(compiled), params or None)
-        table = cur.fetch_arrow_table()
-    frame = pl.from_arrow(table)
-    assert isinstance(frame, pl.DataFrame)
-    return frame
-
-
-def _read_connectorx(url: URL, stmt: sa.Select[Any], dialect: sa.Dialect) -> pl.DataFrame:
-    """Run ``stmt`` through connectorx. It takes no parameters, so SQLAlchemy's compiler for this
-    dialect renders the watermark values as quoted literals (never string formatting)."""
-    import connectorx  # noqa: F401  (ImportError here means: fall back)
-
-    backend = url.get_backend_name()
-    sql = str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
-    if backend == "sqlite":
-        uri = f"sqlite://{Path(url.database or '').resolve()}"
-    else:
-        uri = url.set(drivername=_CONNECTORX_SCHEMES[backend]).render_as_string(hide_password=False)
-    return pl.read_database_uri(sql, uri, engine="connectorx")
+    problem = read_only_problem(query, (DIALECTS.get(backend),))
+    if problem:
+        raise ConfigError(f"dataset {dataset!r}: 'query' {problem}. {FIX} Or name a table with "
+                          "'table:' instead of 'query:'.")

@@ -32,6 +32,7 @@ from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
+from integrity.engine.messages import listed, run_error, run_error_fix
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean, located
 from integrity.suites import Suite
 from integrity.types import (
@@ -49,10 +50,14 @@ class PlannedExpectation:
     config: ExpectationConfig
     result_format: ResultFormat
     catch: bool
+    partial_limit: int = 20
+    """GX's partial_unexpected_count: values in the partial lists (0: no partial lists)."""
     check: Check | None = None
     error: BaseException | None = None
     aliases: dict[str, str] = field(default_factory=dict)
     """Local metric name -> column alias in the fused query (or pass id)."""
+    path: str | None = None
+    """The suite file, for error messages."""
 
 
 @dataclass
@@ -200,12 +205,15 @@ def plan_suite(
     for index, config in enumerate(suite.expectations):
         fmt = override or ResultFormat.parse(config.kwargs.get("result_format"))
         explicit = catch_exceptions if catch_exceptions is not None else config.kwargs.get("catch_exceptions")
-        item = PlannedExpectation(index, config, fmt, catch=explicit is not False)
+        limit = ResultFormat.partial_count(
+            result_format if result_format is not None else config.kwargs.get("result_format"))
+        item = PlannedExpectation(index, config, fmt, catch=explicit is not False,
+                                  partial_limit=limit, path=suite.path)
         planned.append(item)
         try:
             definition = registry.get(config.type)
             item.check = _build(definition, config, schema, fmt, suite.path, index, tables or {},
-                                engine, chunk_rows, lf)
+                                engine, chunk_rows, lf, limit)
         except IntegrityError as exc:
             # What only the data shows (a missing column, a type the check cannot test, bounds
             # GX rejects while validating) fails this expectation alone, as in GX; the rest run.
@@ -223,7 +231,7 @@ def plan_suite(
 def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Schema,
            fmt: ResultFormat, path: str | None, index: int,
            tables: Mapping[str, pl.LazyFrame], engine: str, chunk_rows: int | None,
-           source: pl.LazyFrame) -> Check:
+           source: pl.LazyFrame, partial_limit: int = 20) -> Check:
     def located(exc: IntegrityError, argument: str | None = None) -> SuiteError:
         """The same error (same class) with the suite file and expectation named."""
         arg = argument or getattr(exc, "argument", None)
@@ -241,7 +249,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
                 if name not in schema:
                     raise SuiteError(
                         f"column {name!r} is not in the batch.{did_you_mean(str(name), columns)} "
-                        f"The batch has: {', '.join(columns)}.",
+                        f"The batch has: {listed(columns)}.",
                         path=path, index=index, expectation_type=config.type, argument=arg_name)
     domain = None
     condition = config.kwargs.get("row_condition")
@@ -253,7 +261,8 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
     try:
         # GX suite parameters ({"$PARAMETER": "now() - timedelta(days=1)"}) are evaluated once here.
         kwargs = {k: resolve_parameter(v) for k, v in config.kwargs.items()}
-        spec = Spec(config.type, kwargs, schema, domain, fmt, tables=tables, engine=engine,
+        spec = Spec(config.type, kwargs, schema, domain, fmt, partial_limit, tables=tables,
+                    engine=engine,
                     chunk_rows=chunk_rows, source=source if chunk_rows else None)
         return definition.build(spec)
     except SuiteError as exc:
@@ -448,20 +457,26 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             error = exc
         else:
             result = {} if item.result_format is ResultFormat.BOOLEAN_ONLY else verdict.result
+            if item.partial_limit == 0:  # GX leaves the partial lists out altogether
+                result = {k: v for k, v in result.items() if not k.startswith("partial_")}
             return ExpectationResult(item.config, verdict.success, result,
                                      Outcome.PASSED if verdict.success else Outcome.FAILED)
     assert error is not None
     if not item.catch:
+        if isinstance(error, SuiteError) and error.path is None:
+            raise SuiteError(error.detail, path=item.path, index=item.index,
+                             expectation_type=item.config.type, argument=error.argument) from None
         if isinstance(error, IntegrityError):
             raise error
-        raise SuiteError(f"failed while evaluating: {type(error).__name__}: {error}",
-                         index=item.index, expectation_type=item.config.type) from error
-    # Ours say what to do (planning errors also where; polars appends its plan after a blank
-    # line); others keep their class name, as in GX.
-    message = (str(error) if isinstance(error, SuiteError) else
-               located(str(error).split("\n\n")[0], path=path, index=item.index,
-                       expectation_type=item.config.type) if isinstance(error, IntegrityError)
-               else f"{type(error).__name__}: {error}")
+        raise SuiteError(f"could not run: {run_error(error)}. {run_error_fix(item.config)}.",
+                         path=item.path, index=item.index,
+                         expectation_type=item.config.type) from error
+    # Ours say what to do (planning errors also where); others keep their class name, as in GX.
+    # One line either way: polars appends its plan after the first.
+    message = (run_error(error) if isinstance(error, SuiteError) or
+               not isinstance(error, IntegrityError) else
+               located(run_error(error), path=path or item.path, index=item.index,
+                       expectation_type=item.config.type))
     return ExpectationResult(
         item.config, False, {}, Outcome.ERROR,
         exception_info={

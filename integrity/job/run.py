@@ -30,6 +30,7 @@ import polars as pl
 from integrity.config import DatasetConfig, redact, resolve_secrets
 from integrity.connectors import registry as connector_registry
 from integrity.connectors.base import Batch, Watermark
+from integrity.connectors.readers import RAGGED_COLUMN, with_input_checks
 from integrity.engine.polars_engine import plan_suite, run_plan
 from integrity.errors import ConfigError, IntegrityError
 from integrity.gate import GateDecision, decide
@@ -337,6 +338,7 @@ def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> Audit:
     """Validate and decide. A suite that cannot run on this batch (e.g. a column was renamed at the
     source) holds the whole batch with that reason instead of losing or publishing it."""
     frame = batch.frame
+    suite = with_input_checks(suite, frame.columns)  # e.g. quarantine the ragged rows of a CSV
     try:
         plan = plan_suite(frame.lazy(), suite, catch_exceptions=None)
         # The row masks become columns once: validation counts them, the gate splits by them. If
@@ -352,6 +354,8 @@ def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> Audit:
                                   reasons=[reason], warnings=[])
     decision = decide(frame, plan, result, default_action=dataset.default_action,
                       suite_meta=suite.meta)
+    if RAGGED_COLUMN in decision.published.columns:  # the reader's, not the source's: never published
+        decision = replace(decision, published=decision.published.drop(RAGGED_COLUMN))
     return result, decision
 
 

@@ -4,6 +4,15 @@ SQLite is shared by the scheduler and the CLI, so it runs in WAL mode (readers n
 writer) with a busy timeout, and every write transaction starts with ``BEGIN IMMEDIATE``: taking the
 write lock up front means a transaction never has to upgrade a read lock, which is where SQLite
 returns "database is locked" at once instead of waiting.
+
+The first use of a SQLite store (switching the new file to WAL, building the schema) happens once,
+under an exclusive file lock beside it: switching the journal mode needs the database to itself and
+SQLite answers "database is locked" at once, without waiting, when another process opens it at that
+moment. WAL mode is a property of the file, so later connections need not ask for it again.
+``scripts/stress_store.py`` opens a new store from 20 processes at once, round after round.
+
+PostgreSQL stores take the libpq connect timeout from the URL
+(``postgresql://.../db?connect_timeout=3``), :data:`CONNECT_TIMEOUT_SECONDS` when it says nothing.
 """
 
 from __future__ import annotations
@@ -11,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -131,8 +142,9 @@ def prepare_sqlite_file(url: URL) -> URL:
     path = Path(url.database).expanduser().absolute()
     try:
         if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-            os.chmod(path.parent, 0o700)
+            with contextlib.suppress(FileExistsError):  # another process made it meanwhile: fine
+                path.parent.mkdir(parents=True, mode=0o700)
+                os.chmod(path.parent, 0o700)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         os.chmod(path, 0o600)
         for extra in ("-wal", "-shm"):
@@ -153,9 +165,9 @@ def create_store_engine(url: URL) -> Engine:
             kwargs["poolclass"] = StaticPool  # one connection, or every checkout is a new empty db
     else:
         kwargs["pool_pre_ping"] = True
-        if "connect_timeout" not in url.query:
-            kwargs["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS,
-                                      "application_name": "integrity"}
+        kwargs["connect_args"] = {"application_name": "integrity"}
+        if "connect_timeout" not in url.query:  # the URL's own wins: the store's option
+            kwargs["connect_args"]["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
     try:
         engine = sa.create_engine(url, **kwargs)
     except ImportError as exc:
@@ -174,8 +186,7 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA busy_timeout = 30000")  # = BUSY_TIMEOUT_SECONDS
-            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
@@ -211,18 +222,27 @@ def current_revision(engine: Engine) -> str | None:
 def migrate(engine: Engine, writer: Engine, *, build_fresh: bool = True) -> None:
     """Upgrade the schema to the newest revision, inside one write-locked transaction.
 
+    A SQLite file is set up under :func:`_first_use_lock` (WAL first, then the schema), so that
+    processes opening a new store at once neither trip over each other nor build it twice.
     A store already at :data:`HEAD_REVISION` skips Alembic entirely: loading it costs more than
     the CLI command the store was opened for. A brand-new SQLite store (no tables of ours) is built
     straight from ``schema.py`` and stamped with the head revision, Alembic's own recipe for a
     fresh database (``build_fresh=False`` runs the migrations instead; tests keep both equal).
     """
-    if current_revision(engine) == HEAD_REVISION:
+    if _ready(engine):
         return
+    with _first_use_lock(engine):
+        if engine.dialect.name == "sqlite" and not is_memory(engine.url):
+            _use_wal(engine)
+        if current_revision(engine) == HEAD_REVISION:  # a concurrent opener built it meanwhile
+            return
+        _upgrade(engine, writer, build_fresh=build_fresh)
+
+
+def _upgrade(engine: Engine, writer: Engine, *, build_fresh: bool) -> None:
     with writer.begin() as conn:
         if build_fresh and conn.dialect.name == "sqlite" and _build_fresh(conn):
             return
-    if current_revision(engine) == HEAD_REVISION:  # a concurrent opener built it meanwhile
-        return
     from alembic import command
     from alembic.config import Config
 
@@ -234,6 +254,88 @@ def migrate(engine: Engine, writer: Engine, *, build_fresh: bool = True) -> None
                 sa.bindparam("key", _MIGRATION_LOCK_KEY, type_=sa.BigInteger))))
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
+
+
+def _ready(engine: Engine) -> bool:
+    """Whether the store needs nothing: at the head revision and, for a SQLite file, in WAL mode.
+
+    Read without any lock (a brand-new, empty SQLite file is never ready, and is not even read)."""
+    if engine.dialect.name == "sqlite" and not is_memory(engine.url):
+        database = Path(str(engine.url.database))
+        if not database.exists() or database.stat().st_size == 0:
+            return False
+        if _journal_mode(engine) != "wal":
+            return False
+    return current_revision(engine) == HEAD_REVISION
+
+
+def _journal_mode(engine: Engine) -> str:
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        row = cursor.execute("PRAGMA journal_mode").fetchone()
+        return str(row[0]).lower() if row else ""
+    finally:
+        raw.close()
+
+
+def _use_wal(engine: Engine) -> None:
+    """Switch a SQLite file to WAL (the mode is kept in the file). Called under
+    :func:`_first_use_lock`; a process that has not reached that lock yet may still be reading the
+    file for a moment, and the switch does not wait for readers, so it is retried until the busy
+    timeout."""
+    import sqlite3
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_SECONDS
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        while True:
+            try:
+                row = cursor.execute("PRAGMA journal_mode = WAL").fetchone()
+                mode = str(row[0]).lower() if row else ""
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                mode = "locked"
+            if mode == "wal":
+                return
+            if time.monotonic() > deadline:
+                raise StoreError(f"cannot switch the results store {display(engine.url)} to WAL "
+                                 f"mode (it stays in {mode!r} mode); keep it on a local disk, or "
+                                 "point store_url somewhere else")
+            time.sleep(0.01)
+    finally:
+        raw.close()
+
+
+@contextlib.contextmanager
+def _first_use_lock(engine: Engine) -> Iterator[None]:
+    """Hold an exclusive lock on ``<store>-open.lock`` beside a SQLite store for the block.
+
+    Blocks (up to the busy timeout) while another process sets the store up; like SQLite's own
+    ``-wal`` and ``-shm`` files, the lock file stays. PostgreSQL needs none: its migration takes
+    an advisory lock in its own transaction."""
+    if engine.dialect.name != "sqlite" or is_memory(engine.url):
+        yield
+        return
+    import filelock
+
+    path = f"{engine.url.database}-open.lock"
+    lock = filelock.FileLock(path, timeout=BUSY_TIMEOUT_SECONDS, mode=0o600, thread_local=False)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise StoreError(f"another process has been setting up the results store "
+                         f"{display(engine.url)} for {BUSY_TIMEOUT_SECONDS} s (lock file {path}); "
+                         "wait for it or stop it, then try again") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the lock file {path}: {exc.strerror}; check that the "
+                         "results store's folder is writable") from None
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _build_fresh(conn: sa.Connection) -> bool:

@@ -145,6 +145,11 @@ ERROR_CASES: list[tuple[dict[str, bytes], list[str]]] = [
      ["feedback.csv", "--suite", "suite.json"]),
     ({"export.csv": b"id,name\n1,Jos\xe9\n", "suite.json": (SUITE_NOT_NULL % "id").encode()},
      ["export.csv", "--suite", "suite.json"]),
+    ({"orders.csv": b"id,amount,currency\n1,10,EUR\n2,20,EUR\n3,30,EUR\n4,40,EUR\n5,50,EUR\n"
+                    b"6,60,EUR,extra\n", "suite.json": (SUITE_NOT_NULL % "id").encode()},
+     ["orders.csv", "--suite", "suite.json"]),
+    ({"upload.csv": b"PK\x03\x04" + bytes(range(256)) * 4, "suite.json": (SUITE_NOT_NULL % "id").encode()},
+     ["upload.csv", "--suite", "suite.json"]),
     ({"suite.json": b'{"name": "t",\n "expectations": [\n  {"type": "x",}\n ]}\n'},
      [str(ROOT / "connectors" / "data" / "customer_feedback.csv"), "--suite", "suite.json"]),
     ({"suite.json": (SUITE_NOT_NULL % "custmer_id").encode()},

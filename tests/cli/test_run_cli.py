@@ -159,10 +159,29 @@ def test_a_renamed_cursor_column_is_an_error_naming_it(project: Project) -> None
 
 def test_an_unreachable_database_is_a_clear_error(tmp_path: Path) -> None:
     project = make_project(tmp_path, connector={"type": "sql", "params": {
-        "url": "postgresql+psycopg://someone:hunter2pass@127.0.0.1:1/nowhere", "table": "feedback"}})
+        "url": "postgresql+psycopg://someone:hunter2pass@127.0.0.1:1/nowhere", "table": "feedback",
+        "connect_timeout": 1}})
     result = run_cli(project, "feedback")
     message = clear_error(result, "dataset 'feedback'", "cannot connect", "127.0.0.1:1")
     assert "hunter2pass" not in message + result.stdout
+    assert len(result.stderr.strip().splitlines()) == 1 and "r2d2" not in result.stderr
+
+
+def test_a_wrong_database_password_is_one_line_without_driver_logs(tmp_path: Path) -> None:
+    """connectorx's pool retries a failed login for 30 s and logs every try; the run reports the
+    failure in one line instead, through the driver, without waiting for the pool."""
+    import sqlalchemy as sa
+
+    from tests.pg import require_postgres
+
+    url = sa.make_url(require_postgres()).set(password="Wr0ngPassw0rd!")
+    project = make_project(tmp_path, connector={"type": "sql", "params": {
+        "url": url.render_as_string(hide_password=False), "table": "feedback",
+        "connect_timeout": 1}})
+    result = run_cli(project, "feedback")
+    clear_error(result, "dataset 'feedback'", "password authentication failed", "credentials")
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "r2d2" not in result.stderr and "Wr0ngPassw0rd" not in result.stderr + result.stdout
 
 
 def test_a_missing_secret_names_the_variable_and_the_file(tmp_path: Path) -> None:

@@ -172,6 +172,12 @@ def judge(case: Case, result: dict[str, Any] | None, error: BaseException | None
     if result.get("exception_info", {}).get("raised_exception"):
         return [f"raised: {result['exception_info']['exception_message']}"]
     body = result["result"]
+    expected_result = out.get("result")
+    if test.get("exact_match_out") and isinstance(expected_result, dict) \
+            and isinstance(expected_result.get("observed_value"), float):
+        # GX's runner compares only success and a float observed value here (np.allclose).
+        out = {k: v for k, v in out.items() if k != "result"}
+        out["observed_value"] = expected_result["observed_value"]
     for key, value in out.items():
         if key == "success":
             if result["success"] != value:

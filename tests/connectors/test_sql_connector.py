@@ -167,7 +167,34 @@ def test_schema_change_between_runs_is_reported(db_url: str, make_table: Any) ->
 
 def test_bad_query_is_a_connector_error(db_url: str) -> None:
     with pytest.raises(ConnectorError, match="cannot run the query"):
-        SqlConnector(dataset="fb", url=db_url, query="SELEC nonsense").pull(Watermark())
+        SqlConnector(dataset="fb", url=db_url, query="SELECT nope FROM no_such_table").pull(Watermark())
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("SELEC nonsense", "is not a SELECT"),
+    ("DROP TABLE feedback", "is a DROP statement, not a SELECT"),
+    ("SELECT 1; DELETE FROM feedback", "holds 2 statements"),
+    ("WITH gone AS (DELETE FROM feedback RETURNING *) SELECT * FROM gone",
+     "contains a DELETE statement"),
+    ("SELECT * INTO copy FROM feedback", "SELECT INTO"),
+    ("SELECT * FROM feedback FOR UPDATE", "locks rows"),
+    ("SELECT pg_sleep(30), * FROM feedback", "calls pg_sleep()"),
+    ("SELECT * FROM feedback WHERE 'x' = 'y", "cannot be parsed as SQL"),
+])
+def test_a_query_that_is_not_one_read_only_select_is_refused(db_url: str, query: str,
+                                                              problem: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        SqlConnector(dataset="fb", url=db_url, query=query)
+    message = str(caught.value)
+    assert message.startswith("dataset 'fb': 'query' ") and problem in message, message
+    assert "Write one read-only SELECT" in message and "\n" not in message
+
+
+def test_read_only_queries_are_accepted(db_url: str) -> None:
+    for query in ("SELECT * FROM feedback WHERE rating > 2",
+                  "WITH good AS (SELECT * FROM feedback) SELECT * FROM good",
+                  "SELECT id FROM feedback UNION ALL SELECT id FROM feedback -- twice"):
+        SqlConnector(dataset="fb", url=db_url, query=query)
 
 
 def test_exactly_one_of_table_and_query() -> None:
@@ -182,7 +209,7 @@ def test_exactly_one_of_table_and_query() -> None:
 def test_unreachable_database_is_transient_and_hides_the_password() -> None:
     url = "postgresql+psycopg://reader:Sup3rS3cretPw@127.0.0.1:1/warehouse"
     with pytest.raises(ConnectorError) as err:
-        SqlConnector(dataset="fb", url=url, table="t").pull(Watermark())
+        SqlConnector(dataset="fb", url=url, table="t", connect_timeout=1).pull(Watermark())
     message = str(err.value)
     assert err.value.transient
     assert "Sup3rS3cretPw" not in message
@@ -194,7 +221,8 @@ def test_wrong_password_hides_the_password() -> None:
     require_postgres()
     url = sa.make_url(PG_URL).set(password="Wr0ngPassw0rd!")
     with pytest.raises(ConnectorError) as err:
-        SqlConnector(dataset="fb", url=url.render_as_string(hide_password=False), table="t").pull(Watermark())
+        SqlConnector(dataset="fb", url=url.render_as_string(hide_password=False), table="t",
+                     connect_timeout=1).pull(Watermark())
     assert "Wr0ngPassw0rd" not in str(err.value)
     assert "credentials" in str(err.value)
 

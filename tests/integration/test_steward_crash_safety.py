@@ -208,7 +208,7 @@ def test_the_next_run_finishes_an_interrupted_decision(tmp_path: Path, failpoint
     listed = cli("quarantine", "list", "--status", status, "--project", str(project.root))
     assert entry.id in listed.stdout
     shown = cli("quarantine", "show", entry.id, "--project", str(project.root))
-    assert shown.code == 0 and f"3 rows, {status}" in shown.stdout
+    assert shown.code == 0 and f"({status}): 3 rows" in shown.stdout
     assert f"its {action} was interrupted" in shown.stdout
     result = cli("run", "feedback", "--project", str(project.root))
     assert result.code == 0, result.stderr

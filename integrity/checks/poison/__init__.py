@@ -1,0 +1,17 @@
+"""Poisoning indicators for data that feeds AI agents.
+
+Row level: prompt injection (:mod:`.injection`), hidden characters (:mod:`.hidden`), mixed-script
+confusables (:mod:`.confusables`), personal data (:mod:`.pii`) and links outside allowed domains
+(:mod:`.urls`), all reading text normalised by :mod:`.normalize`. Importing this package
+registers their expectation types in the built-in registry.
+"""
+
+from __future__ import annotations
+
+from integrity.checks.poison import (  # noqa: F401  (imported to register their expectations)
+    confusables,
+    hidden,
+    injection,
+    pii,
+    urls,
+)
