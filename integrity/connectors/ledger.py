@@ -56,8 +56,10 @@ def row_hashes(frame: pl.DataFrame, columns: Collection[str]) -> Hashes:
     if frame.height == 0:
         return np.empty(0, dtype=np.uint64)
     schema = frame.schema
+    # By name, not by position: a query may reorder columns, and a PostgreSQL store's JSONB
+    # gives the ledger's column names back in its own order.
     picked = frame.select([pl.col(c) if _normalised(schema[c]) == schema[c]
-                           else pl.col(c).cast(_normalised(schema[c])) for c in columns])
+                           else pl.col(c).cast(_normalised(schema[c])) for c in sorted(columns)])
     return picked.hash_rows(seed=_SEED).to_numpy().astype(np.uint64, copy=False)
 
 
@@ -87,14 +89,18 @@ class LedgerInfo:
     """How many hashes the generation's completed segments hold (a lost file shows as a gap)."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"generation": self.generation, "key": self.key, "columns": dict(self.columns),
+        return {"generation": self.generation, "key": self.key,
+                "columns": [[name, self.columns[name]] for name in sorted(self.columns)],
                 "rows": self.rows}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any] | None) -> LedgerInfo | None:
         if not data:
             return None
-        return cls(int(data["generation"]), str(data["key"]), dict(data["columns"]), int(data["rows"]))
+        columns = data["columns"]
+        pairs = columns.items() if isinstance(columns, Mapping) else columns
+        return cls(int(data["generation"]), str(data["key"]), {str(n): str(d) for n, d in pairs},
+                   int(data["rows"]))
 
     def fits(self, frame: pl.DataFrame) -> bool:
         """Whether hashes of ``frame``'s rows can be compared with this ledger's. A frame without

@@ -109,3 +109,19 @@ def test_segments_count_once_their_batch_is_recorded_and_merging_is_exact(
     assert ledger.taken(full) is not None and ledger.taken(full).size == 8  # type: ignore[union-attr]
     (tmp_path / names[0]).unlink()
     assert Ledger(tmp_path, lambda: done).taken(full) is None  # a gap, never "nothing taken"
+
+
+def test_the_ledger_does_not_depend_on_column_order(tmp_path: Path) -> None:
+    """A PostgreSQL store's JSONB gives the ledger's column names back in its own order, and a
+    query may reorder its columns: rows are hashed by column name, not position."""
+    job = Recorder(tmp_path)
+    rows = [(1, 1), (2, 2), (3, 3)]
+    first = pull(rows, job.start())
+    stored = first.next_watermark.to_dict()
+    assert stored["ledger"]["columns"] == [["id", "Int64"], ["seq", "Int64"]]
+    job.record(first)
+    shuffled = {**stored, "ledger": {**stored["ledger"], "columns": {"seq": "Int64", "id": "Int64"}}}
+    since = Watermark.from_dict(shuffled, taken=job.ledger)
+    reordered = frame([*rows, (9, 2)]).select("seq", "id")
+    batch = MemoryConnector(dataset="d", cursor="seq", frame=reordered).pull(since)
+    assert late_ids(batch) == {"late": [9]}

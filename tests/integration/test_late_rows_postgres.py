@@ -48,14 +48,35 @@ def add(engine: sa.Engine, name: str, rows: list[tuple[int, int | None]]) -> Non
             for i, minute in rows])
 
 
-@pytest.mark.parametrize("policy", ["quarantine", "warn", "drop"])
+@pytest.fixture
+def store_database() -> Iterator[str]:
+    """A PostgreSQL database of its own for a results store (JSONB gives keys back reordered)."""
+    admin = sa.create_engine(require_postgres(), isolation_level="AUTOCOMMIT")
+    name = f"late_store_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))  # the name is ours: letters, digits, _
+    try:
+        yield sa.make_url(require_postgres()).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                 "WHERE datname = :n"), {"n": name})
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.mark.parametrize(("policy", "store"), [("quarantine", "sqlite"), ("warn", "sqlite"),
+                                               ("drop", "sqlite"), ("quarantine", "postgresql")])
 def test_late_rows_and_null_cursors_on_postgresql(tmp_path: Path, table: tuple[str, sa.Engine],
-                                                 policy: str) -> None:
+                                                 policy: str, store: str,
+                                                 request: pytest.FixtureRequest) -> None:
     name, engine = table
     add(engine, name, [(i, None if i in (0, 1) else i) for i in range(12)])
+    store_url = request.getfixturevalue("store_database") if store == "postgresql" \
+        else "sqlite:///state/integrity.db"
     project = make_project(tmp_path, connector={"type": "sql", "params": {
         "url": require_postgres(), "table": name}}, cursor={"column": "created_at"},
-        extra={"late_rows": policy})
+        extra={"late_rows": policy}, store_url=store_url)
     [first] = run(project, "feedback").batches
     assert (first.null_cursor_rows, first.late_rows) == (2, 0)
     assert run(project, "feedback").batches == []
