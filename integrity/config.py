@@ -22,6 +22,9 @@ from integrity.yamlfile import read_yaml
 Action = Literal["quarantine_batch", "quarantine_rows", "warn"]
 ACTIONS: tuple[str, ...] = ("quarantine_batch", "quarantine_rows", "warn")
 
+LateRows = Literal["quarantine", "warn", "drop"]
+LATE_ROWS: tuple[str, ...] = ("quarantine", "warn", "drop")
+
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -87,6 +90,12 @@ class DatasetConfig(_Model):
     quarantine: QuarantineConfig = Field(default_factory=QuarantineConfig)
     default_action: Action = "quarantine_rows"
     """Action of expectations whose ``meta.action`` is not set."""
+    late_rows: LateRows = "quarantine"
+    """What happens to rows a cursor watermark alone would skip: rows whose cursor is NULL, and
+    late rows (cursor below the watermark, arrived after it moved). ``quarantine``: held for a
+    steward with a reason naming the cursor column; ``warn``: validated and published like any
+    row, with a warning recorded; ``drop``: counted and recorded, not published. Either way they
+    are reported once, never again on later runs."""
     schedule: str | None = None
     """Cron expression or interval for ``integrity schedule`` (a later feature)."""
     description: str = ""

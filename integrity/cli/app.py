@@ -126,7 +126,7 @@ def reason_text(reason: Mapping[str, Any], *, brief: bool = False) -> str:
     if reason.get("error"):
         error = str(reason["error"])
         return f"the suite could not run: {short(error, 100) if brief else error}"
-    name = str(reason.get("expectation_type") or "?")
+    name = str(reason.get("expectation_type") or reason.get("check") or "?")
     text = name.removeprefix("expect_") if brief else name
     if reason.get("expectation_index") is not None:
         text = f"#{reason['expectation_index']} {text}"

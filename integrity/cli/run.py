@@ -128,8 +128,15 @@ def _print_summary(summary: RunSummary) -> None:
     for b in summary.batches:
         _print_batch_notes(b)
     held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
+    dropped = sum(b.dropped_rows for b in summary.batches)
+    warned = any(b.late_action == "warn" and (b.late_rows or b.null_cursor_rows)
+                 for b in summary.batches)
     verdict = ("something was quarantined (exit 1)" if held
                else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else f"{dropped} late or NULL-cursor rows dropped (late_rows: drop), every other row "
+                    "published (exit 0)" if dropped
+               else "every row published, late or NULL-cursor rows among them (late_rows: warn) "
+                    "(exit 0)" if warned
                else "every row published (exit 0)")
     out.print(f"{clean(summary.dataset)}: {verdict}.")
 
@@ -155,6 +162,8 @@ def _print_batch_notes(b: BatchOutcome) -> None:
         out.print("  warnings only (nothing held):")
         for reason in b.warnings:
             print_indented(clean(reason_text(reason)), 4)
+    for line in b.notes:  # late rows and what happened to them; files left alone
+        out.print(f"  batch {batch}: {clean(line)}", soft_wrap=True)
     for qid in b.quarantine_ids:
         out.print(f"  quarantined as {clean(qid)}; review it with\n"
                   f"    integrity quarantine show {clean(qid)}")

@@ -35,6 +35,7 @@ from integrity.engine.polars_engine import plan_suite, run_plan
 from integrity.errors import ConfigError, IntegrityError
 from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
+from integrity.job import late
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
 from integrity.job.preflight import checked_dataset
 from integrity.job.project import Project
@@ -74,6 +75,16 @@ class BatchOutcome:
     batch; see :attr:`~integrity.gate.GateDecision.reasons`)."""
     warnings: list[dict[str, Any]] = field(default_factory=list)
     """Failing ``warn`` expectations: recorded, nothing held."""
+    late_rows: int = 0
+    """Rows whose cursor was below the watermark and that were not taken before (late)."""
+    null_cursor_rows: int = 0
+    """Rows whose cursor was NULL, not taken before."""
+    late_action: str | None = None
+    """What the dataset's ``late_rows`` did with them: quarantine, warn or drop."""
+    dropped_rows: int = 0
+    """Late and NULL-cursor rows dropped (``late_rows: drop``): counted, not published."""
+    notes: list[str] = field(default_factory=list)
+    """What the pull noticed beside the rows: late rows, files waiting or changed, links refused."""
 
 
 @dataclass(frozen=True)
@@ -120,14 +131,15 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
 
         try:
             finish_interrupted(project, store, dataset, note)
-            for orphan in clear_orphans(project, dataset, store.pending_batch_ids(name)):
+            for orphan in clear_orphans(project, dataset, late.keep_staged(
+                    store.pending_batch_ids(name))):
                 note(f"removed {orphan.name}, a staged copy no pending batch refers to")
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
                 outcomes.append(_recover(project, dataset, suite, store, pending, say))
             pull = _backfill if backfill else _incremental
-            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say)
+            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notes)
             if outcome is not None:
                 outcomes.append(outcome)
         except Exception as exc:
@@ -147,28 +159,37 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
 
 
 def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
-                 _start: Any, _end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+                 _start: Any, _end: Any, secrets: dict[str, str], say: Progress,
+                 notes: list[str]) -> BatchOutcome | None:
     name = dataset.name
-    since = Watermark.from_dict(store.watermark(name))
+    ledger = late.ledger_of(project, dataset, store)
+    since = Watermark.from_dict(store.watermark(name), taken=ledger)
     if since.value is None and dataset.cursor and dataset.cursor.initial is not None:
-        since = Watermark(value=dataset.cursor.initial, files=since.files)
+        since = replace(since, value=dataset.cursor.initial)
     say(f"pulling {name} since {since.value if since.value is not None else 'the beginning'}")
     batch = _pull(dataset, since, None, secrets)
     failpoint("after_pull")
-    if batch.info.row_count == 0 and batch.next_watermark.to_dict() == since.to_dict():
+    if batch.info.row_count == 0 and batch.late is None and \
+            batch.next_watermark.to_dict() == since.to_dict():
+        notes += late.notices(batch.info.notes)
         say("no new rows")
         return None
+    batch, held = late.apply(dataset, batch)
     say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
     staged, audited = _stage_and_audit(project, dataset, suite, batch)
+    late.stage_held(project, dataset, batch, held, ledger)
     failpoint("after_stage")
     store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
     failpoint("after_begin")
-    return _process(project, dataset, suite, store, batch, staged, say, recovered=False,
-                    audited=audited)
+    outcome = _process(project, dataset, suite, store, batch, staged, say, recovered=False,
+                       audited=audited, held=held)
+    late.tidy(ledger, batch)
+    return outcome
 
 
 def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
-              start: Any, end: Any, secrets: dict[str, str], say: Progress) -> BatchOutcome | None:
+              start: Any, end: Any, secrets: dict[str, str], say: Progress,
+              _notes: list[str]) -> BatchOutcome | None:
     name = dataset.name
     assert dataset.cursor is not None  # check_range refused a backfill without one
     since = Watermark(value=start)
@@ -194,10 +215,12 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
 def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
              pending: BatchRecord, say: Progress) -> BatchOutcome:
     staged = project.staged_path(dataset, pending.batch_id)
-    batch = Batch(read_staged(staged, pending.batch_id), BatchInfo(**pending.info),
+    info = BatchInfo(**pending.info)
+    batch = Batch(read_staged(staged, pending.batch_id), info,
                   Watermark.from_dict(pending.watermark_after))
+    held = late.read_held(project, dataset, pending.batch_id, info.notes)
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
-                    plan=plan_of(pending))
+                    plan=plan_of(pending), held=held)
 
 
 def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str, str]) -> Batch:
@@ -206,12 +229,13 @@ def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str,
     with connector_registry().create(dataset.connector.type, dataset.name, cursor, params) as connector:
         batch = connector.pull(since, end)
     source = redact(batch.info.source, secrets)  # defence in depth: connectors already mask
-    return Batch(batch.frame, replace(batch.info, source=source), batch.next_watermark)
+    return replace(batch, info=replace(batch.info, source=source))
 
 
 def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, batch: Batch,
              staged: Path, say: Progress, *, recovered: bool,
-             plan: dict[str, Any] | None = None, audited: Audit | None = None) -> BatchOutcome:
+             plan: dict[str, Any] | None = None, audited: Audit | None = None,
+             held: pl.DataFrame | None = None) -> BatchOutcome:
     info = batch.info
     result, decision = audited or _audit(dataset, suite, batch)
     failpoint("after_validate")
@@ -229,6 +253,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
         if revalidated:
             say(f"{revalidated} rows were taken by earlier runs: re-validated, not published again")
     new_rows = info.row_count - revalidated
+    quarantined = late.hold(quarantined, held)
     sink = project.sink(dataset)
     published_to = None
     if published.height or not quarantined.height:
@@ -241,7 +266,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     if quarantined.height or held_empty:
         say(f"quarantining {quarantined.height} rows")
         kind = "batch" if decision.batch_held else "rows"
-        reasons = decision.reasons + decision.warnings  # warnings (action "warn") for the review
+        reasons = decision.reasons + late.reasons(held) + decision.warnings  # warnings: for review
         files = project.quarantine_files(dataset)
         entry_id, path = guarded(
             lambda: files.write(quarantined, info, kind=kind, reasons=reasons),
@@ -261,10 +286,14 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
                          quarantine=quarantine)
     failpoint("after_complete")
     staged.unlink(missing_ok=True)
-    return BatchOutcome(info.batch_id, info.row_count, published.height, quarantined.height, status,
+    late.drop_staged(project, dataset, info.batch_id)
+    extra = late.counts(info.notes)
+    rows = info.row_count + (held.height if held is not None else 0) + extra["dropped_rows"]
+    return BatchOutcome(info.batch_id, rows, published.height, quarantined.height, status,
                         recovered, failed, [q.id for q in quarantine], published_to,
                         revalidated_rows=revalidated, flagged_rows=flagged,
-                        held_by=decision.reasons, warnings=decision.warnings)
+                        held_by=decision.reasons + late.reasons(held),
+                        warnings=decision.warnings, **extra, notes=late.notices(info.notes))
 
 
 def _why(result: ExpectationResult) -> str:

@@ -224,7 +224,8 @@ def test_relative_paths_resolve_against_the_project_from_any_working_directory(t
         db.execute("CREATE TABLE feedback (id INTEGER, customer_id TEXT, rating INTEGER, text TEXT)")
         db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?)",
                        [(i, f"C-{i}", 3, f"t{i}") for i in range(4)])
-    make_project(root, name="labels", connector={"type": "files", "params": {"path": "landing/*.csv"}},
+    make_project(root, name="labels", connector={"type": "files", "params": {"path": "landing/*.csv",
+                                                                  "settle_seconds": 0}},
                  publish={"kind": "jsonl", "path": "out/published"},
                  extra={"quarantine": {"path": "out/held"}})
     make_project(root, name="feedback", suite=SUITE, store_url="state/integrity.db",
