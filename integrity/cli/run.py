@@ -6,6 +6,7 @@ definition, unreachable source, another run holding the lock). Heavy imports sta
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,6 +41,10 @@ def run(
                        "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
+    now: Annotated[str | None, typer.Option(
+        "--now", help="The run's clock for freshness checks, ISO-8601 (e.g. "
+                      "2025-03-14T09:00:00Z; naive means UTC): for backfills and rehearsals. "
+                      "Default: the wall clock.")] = None,
     new_store: Annotated[bool, typer.Option(
         "--new-store", help="Create the results store even though earlier runs left state here "
                             "(staged batches, published markers, quarantine): its watermarks start "
@@ -60,15 +65,22 @@ def run(
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "
                        + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
+        clock = _clock(now)
         codes: dict[str, int] = {}
+        stale: list[str] = []
         for name in names:
-            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end))
+            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end), clock)
             codes[name] = summary.exit_code if summary else EXIT_INPUT
+            if summary is not None and summary.stale:
+                stale.append(name)
         if len(names) > 1:
             counts = [sum(1 for c in codes.values() if c == k) for k in (0, 1, EXIT_INPUT)]
             failed = [n for n, c in codes.items() if c == EXIT_INPUT]
-            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1]} with quarantined rows, "
-                      f"{counts[2]} failed" + (f" ({clean(', '.join(failed))})" if failed else "") + ".")
+            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1] - len(stale)} with "
+                      "quarantined rows, "
+                      + (f"{len(stale)} stale ({clean(', '.join(stale))}), " if stale else "")
+                      + f"{counts[2]} failed" + (f" ({clean(', '.join(failed))})" if failed else "")
+                      + ".")
         raise typer.Exit(max(codes.values()))
 
 
@@ -85,7 +97,20 @@ def _cursor_value(text: str | None) -> Any:
             return text
 
 
-def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
+def _clock(text: str | None) -> dt.datetime | None:
+    """--now as an aware datetime (naive: UTC); a value that is not a timestamp exits 2."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--now {text!r} is not an ISO-8601 timestamp; write e.g. "
+                   "2025-03-14T09:00:00Z") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+def _run_one(proj: Any, name: str, start: Any, end: Any,
+             now: dt.datetime | None = None) -> RunSummary | None:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from integrity import job
@@ -97,7 +122,7 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
                   console=err, transient=True) as progress:
         task = progress.add_task(clean(f"{name}: starting"), total=None)
         try:
-            summary = job.run(proj, name, start=start, end=end,
+            summary = job.run(proj, name, start=start, end=end, now=now,
                               progress=lambda msg: progress.update(task, description=clean(f"{name}: {msg}")))
         except IntegrityError as exc:
             for message in str(exc).splitlines() or [str(exc)]:  # a suite's problems: one each
@@ -115,7 +140,13 @@ def _print_summary(summary: RunSummary) -> None:
     for warning in summary.suite_warnings:
         warn(f"dataset {summary.dataset!r}: {warning}")
     if not summary.batches:
-        out.print(f"{clean(summary.dataset)}: no new rows.")
+        if summary.freshness is None:
+            out.print(f"{clean(summary.dataset)}: no new rows.")
+        else:
+            from integrity.job.freshness import describe
+
+            line = clean(describe(summary.dataset, summary.freshness))
+            out.print(line + (" [bold red](exit 1)[/]" if summary.stale else ""))
         return
     table = Table(title=f"{clean(summary.dataset)} (run {summary.run_id})", title_justify="left")
     table.add_column("batch", no_wrap=True)  # whole, so it can be pasted into `integrity batches`
