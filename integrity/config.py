@@ -161,7 +161,8 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        problems.append(f"{path}: field '{where}': {err['msg']}")
+        # pydantic prefixes our validators' messages with "Value error, ": they say it better.
+        problems.append(f"{path}: field '{where}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n".join(problems))
 
 

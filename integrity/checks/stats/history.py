@@ -35,6 +35,7 @@ from integrity.checks.families import gx_integer, one_of
 from integrity.checks.partials import summed
 from integrity.checks.stats.metrics import applies, fitting, metric_of, metric_problem
 from integrity.checks.stats.outcome import NO_CONTEXT, history_of, not_evaluated
+from integrity.errors import SuiteError
 
 MAD_CONSISTENCY = 1 / statistics.NormalDist().inv_cdf(0.75)
 """1.4826...: scales the MAD to estimate a normal distribution's standard deviation."""
@@ -107,7 +108,8 @@ def column_metric_within_history(spec: Spec) -> Check:
     rule = _rule(spec)
     column, name = spec.kwargs["column"], spec.kwargs["metric"]
     dtype = spec.dtype(column)
-    require(applies(name, dtype), fitting(name, dtype), "metric")
+    if not applies(name, dtype):
+        raise SuiteError(fitting(name, dtype), argument="metric")
 
     def values(history: Sequence[Mapping[str, Any]]) -> list[float]:
         return _numbers((h.get("metrics") or {}).get(column, {}).get(name) for h in history)
