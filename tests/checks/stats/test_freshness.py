@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from integrity.checks.stats.context import StaticContext
-from integrity.checks.stats.timestamps import newest_in
+from integrity.checks.stats.timestamps import Newest, newest_in
 from integrity.engine.polars_engine import plan_suite, validate_frame
 from integrity.errors import SuiteError
 from integrity.suites import load_suite, parse_suite
@@ -141,12 +141,21 @@ def test_bad_arguments_are_refused_when_the_suite_loads(tmp_path: Path, kwargs: 
     assert line.startswith(f"{path}:") and says in line
 
 
-def test_the_newest_time_is_one_fused_query_unless_formats_are_mixed() -> None:
+def test_the_newest_time_is_part_of_the_one_fused_query() -> None:
     frame = pl.DataFrame({"ts": ["2025-03-12T09:00:00Z"] * 3}).lazy()
     suite = parse_suite({"name": "t", "expectations": [
         {"type": "expect_table_freshness_to_be_within", "kwargs": {"column": "ts", "max_age": 60}},
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "ts"}}]})
     plan = plan_suite(frame, suite)
-    assert len(plan.guarded) == 3 and not plan.passes  # the ISO forms wait behind a guard
-    mixed = pl.DataFrame({"ts": ["2025-03-12T09:00:00Z", "2025-03-12 10:00"]}).lazy()
-    assert newest_in(mixed, "ts", "UTC").value == dt.datetime(2025, 3, 12, 10, tzinfo=dt.UTC)
+    assert plan.queries == 1 and not plan.passes and not plan.guarded
+    mixed = pl.DataFrame({"ts": ["2025-03-12T09:00:00Z", "2025-03-12 10:00", None]}).lazy()
+    assert newest_in(mixed, "ts", "UTC") == Newest(dt.datetime(2025, 3, 12, 10, tzinfo=dt.UTC))
+    # All naive: read in the zone, a wall-clock time it skips (spring forward) is no time at all.
+    naive = pl.DataFrame({"ts": ["2025-03-30 01:30:00", "2025-03-30 02:30:00"]}).lazy()
+    assert newest_in(naive, "ts", "Europe/Paris") == Newest(
+        dt.datetime(2025, 3, 30, 0, 30, tzinfo=dt.UTC), 1, "2025-03-30 02:30:00")
+    # Nanoseconds and a category column are read too.
+    fine = pl.DataFrame({"ts": ["2025-03-12T09:00:00.123456789+01:00"]},
+                        schema={"ts": pl.Categorical}).lazy()
+    assert newest_in(fine, "ts", "UTC").value == dt.datetime(2025, 3, 12, 8, 0, 0, 123456,
+                                                             tzinfo=dt.UTC)
