@@ -15,6 +15,7 @@ from rich.table import Table
 
 from integrity.cli.app import (
     EXIT_INPUT,
+    NowOpt,
     ProjectOpt,
     app,
     clean,
@@ -22,6 +23,7 @@ from integrity.cli.app import (
     fail,
     guard,
     out,
+    parse_now,
     print_indented,
     reason_text,
     settle_imports,
@@ -41,10 +43,7 @@ def run(
                        "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
-    now: Annotated[str | None, typer.Option(
-        "--now", help="The run's clock for freshness checks, ISO-8601 (e.g. "
-                      "2025-03-14T09:00:00Z; naive means UTC): for backfills and rehearsals. "
-                      "Default: the wall clock.")] = None,
+    now: NowOpt = None,
     new_store: Annotated[bool, typer.Option(
         "--new-store", help="Create the results store even though earlier runs left state here "
                             "(staged batches, published markers, quarantine): its watermarks start "
@@ -65,7 +64,7 @@ def run(
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "
                        + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
-        clock = _clock(now)
+        clock = parse_now(now)
         codes: dict[str, int] = {}
         stale: list[str] = []
         for name in names:
@@ -95,18 +94,6 @@ def _cursor_value(text: str | None) -> Any:
             return float(text)
         except ValueError:
             return text
-
-
-def _clock(text: str | None) -> dt.datetime | None:
-    """--now as an aware datetime (naive: UTC); a value that is not a timestamp exits 2."""
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise fail(f"--now {text!r} is not an ISO-8601 timestamp; write e.g. "
-                   "2025-03-14T09:00:00Z") from None
-    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
 
 
 def _run_one(proj: Any, name: str, start: Any, end: Any,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import sys
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from integrity.cli.app import (
     EXIT_FAILED,
     EXIT_INPUT,
     EXIT_PASSED,
+    NowOpt,
     app,
     clean,
     clean_json,
@@ -22,6 +24,7 @@ from integrity.cli.app import (
     fail,
     guard,
     out,
+    parse_now,
     settle_imports,
     short,
     value_text,
@@ -74,6 +77,7 @@ def validate(
         "--dataset", "-d", help="Compare with this dataset's history and baseline (history, "
                                 "freshness and drift checks); without it they are not "
                                 "evaluated.")] = None,
+    now: NowOpt = None,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with guard(data):
@@ -90,7 +94,7 @@ def validate(
         if project is not None and dataset is None:
             raise fail("--project names where the dataset's history is kept; name the dataset "
                        "too (--dataset NAME)")
-        with _context(project, dataset, suite) as context:
+        with _context(project, dataset, suite, parse_now(now)) as context:
             result = api.validate(data, suite, result_format=result_format, engine=engine,
                                   low_memory=low_memory, tables=tables,
                                   allow_ragged=allow_ragged, context=context)
@@ -143,14 +147,20 @@ def expectations(
         out.print(table)
 
 
-def _context(project: Path | None, dataset: str | None,
-             suite: str) -> contextlib.AbstractContextManager[ValidationContext | None]:
-    """The dataset's history from its project's results store (none: nothing to compare with)."""
+def _context(project: Path | None, dataset: str | None, suite: str,
+             now: dt.datetime | None) -> contextlib.AbstractContextManager[ValidationContext | None]:
+    """The dataset's history from its project's results store; without a dataset, nothing to
+    compare with (only the clock, when --now sets it)."""
     if dataset is None:
-        return contextlib.nullcontext()
+        if now is None:
+            return contextlib.nullcontext()
+        from integrity.checks.stats.context import StaticContext
+
+        return contextlib.nullcontext(StaticContext(dataset=None, clock=now,
+                                                    folder=Path(suite).resolve().parent))
     from integrity.job.context import project_context
 
-    return project_context(project or Path("."), dataset, str(Path(suite).resolve()))
+    return project_context(project or Path("."), dataset, str(Path(suite).resolve()), now)
 
 
 def _tables(specs: list[str]) -> dict[str, str]:

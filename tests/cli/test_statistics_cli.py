@@ -84,6 +84,22 @@ def test_bad_statistical_arguments_are_one_line_naming_the_file(tmp_path: Path) 
         assert line.startswith(f"error: {suite}") and says in line, line
 
 
+def test_validate_ages_from_now_when_given(tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_text("id,created_at\n1,2025-03-12T09:00:00+01:00\n2,2025-03-12 07:30\n")
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"name": "s", "expectations": [
+        {"type": "expect_table_freshness_to_be_within",
+         "kwargs": {"column": "created_at", "max_age": "PT6H"}}]}))
+    fresh = integrity("validate", str(data), "--suite", str(suite), "--now", "2025-03-12T13:59Z",
+                      "--json", "-")
+    assert fresh.code == 0, fresh.stdout + fresh.stderr
+    result = json.loads(fresh.stdout)["results"][0]["result"]
+    assert result["observed_value"] == "2025-03-12T08:00:00+00:00"
+    assert result["details"]["age"] == "PT5H59M"
+    assert integrity("validate", str(data), "--suite", str(suite)).code == 1  # the wall clock
+
+
 def test_a_stale_source_exits_1_and_says_why(tmp_path: Path) -> None:
     make_project(tmp_path, cursor={"column": "created_at"}, suite={"name": "f", "expectations": []},
                  extra={"freshness": {"max_age": "PT6H"}})

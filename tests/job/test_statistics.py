@@ -227,3 +227,22 @@ def test_the_checks_see_the_dataset_time_zone_and_the_run_clock(tmp_path: Path) 
         (found,) = store.expectation_history("feedback")
     assert found["outcome"] == str(Outcome.PASSED)
     assert found["observed_value"] == "2025-03-12T09:30:00+00:00"
+
+
+def test_a_run_killed_after_publishing_records_the_history_once(tmp_path: Path) -> None:
+    import signal
+
+    from tests.job.test_safety import run_cli
+
+    write_csv(tmp_path / "src" / "feedback.csv", range(0, 40), bad=(3, 7))
+    project = make_project(tmp_path, suite=SUITE)
+    killed = run_cli(project, failpoint="after_publish")
+    assert killed.code == -signal.SIGKILL, killed.stderr
+    with store_of(project) as store:
+        assert store.history("feedback", 14) == []  # pending: nothing recorded yet
+    again = run_cli(project)
+    assert again.code == 1 and "(recovered)" in again.stdout, again.stdout + again.stderr
+    again = run_cli(project)  # nothing new
+    with store_of(project) as store:
+        (item,) = store.history("feedback", 14)
+    assert item["row_count"] == 38  # the two held rows are not part of it, and it is there once

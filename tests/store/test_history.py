@@ -3,6 +3,7 @@ tests/integration/test_history_postgres.py)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import types
 from collections.abc import Iterator
@@ -67,3 +68,36 @@ def test_the_context_serves_the_baseline_in_force(store: Store,
     # Without a store or a dataset, there is nothing to compare with.
     assert StoreContext(None, "labels").baseline() is None
     assert StoreContext(None, "labels").history(14) == []
+
+
+def test_a_store_made_by_the_previous_release_upgrades_and_keeps_its_batches(
+        tmp_path: Path) -> None:
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from integrity.store import connect, schema
+
+    path = tmp_path / "old.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    config = Config()
+    config.set_main_option("script_location", str(connect.MIGRATIONS))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        now = dt.datetime(2025, 3, 1, tzinfo=dt.UTC)
+        conn.execute(sa.insert(schema.runs).values(id=1, dataset="orders", status="clean",
+                                                   started_at=now))
+        conn.execute(sa.insert(schema.batches).values(
+            batch_id="b0", dataset="orders", run_id=1, status="published",
+            info=cases.info("orders", "b0", 3).to_dict(), row_count=3, watermark_before={},
+            watermark_after={}, published_rows=3, quarantined_rows=0, created_at=now,
+            completed_at=now))
+    engine.dispose()
+    with Store.open(f"sqlite:///{path}") as old:  # migrates on open
+        assert connect.current_revision(old.engine) == connect.HEAD_REVISION
+        found = old.batch("b0")
+        assert found is not None and found.published_rows == 3
+        assert old.history("orders", 14) == []  # batches from before have no history
+        cases.record(old, "orders", "b1", 5, history=BatchHistory(5, {"x": {"mean": 1.0}}))
+        assert [h["row_count"] for h in old.history("orders", 14)] == [5]
