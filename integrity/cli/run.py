@@ -126,14 +126,14 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(f"{clean(summary.dataset)}: {clean(note)}")
     for warning in summary.suite_warnings:
         warn(f"dataset {summary.dataset!r}: {warning}")
-    if not summary.batches:
-        if summary.freshness is None:
-            out.print(f"{clean(summary.dataset)}: no new rows.")
-        else:
-            from integrity.job.freshness import describe
+    if summary.freshness is not None:  # the pull found no new rows (a recovered batch aside)
+        from integrity.job.freshness import describe
 
-            line = clean(describe(summary.dataset, summary.freshness))
-            out.print(line + (" [bold red](exit 1)[/]" if summary.stale else ""))
+        line = clean(describe(summary.dataset, summary.freshness))
+        out.print(line + (" [bold red](exit 1)[/]" if summary.stale else ""))
+    elif not summary.batches:
+        out.print(f"{clean(summary.dataset)}: no new rows.")
+    if not summary.batches:
         return
     table = Table(title=f"{clean(summary.dataset)} (run {summary.run_id})", title_justify="left")
     table.add_column("batch", no_wrap=True)  # whole, so it can be pasted into `integrity batches`
@@ -148,6 +148,7 @@ def _print_summary(summary: RunSummary) -> None:
     held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
     verdict = ("something was quarantined (exit 1)" if held
                else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else "every row published, but the source is stale (exit 1)" if summary.stale
                else "every row published (exit 0)")
     out.print(f"{clean(summary.dataset)}: {verdict}.")
 
