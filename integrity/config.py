@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from integrity.durations import duration_problem, zone_problem
 from integrity.errors import ConfigError, SecretMissingError
 from integrity.yamlfile import read_yaml
 
@@ -78,6 +79,25 @@ class QuarantineConfig(_Model):
     """Folder for quarantined rows (default: <data_root>/quarantine/<dataset>); kept private (0700)."""
 
 
+class FreshnessConfig(_Model):
+    """How recent the dataset's newest published row must be: a run that finds no new rows while
+    the newest is older than ``max_age`` fails (exit 1), since a silent source is an incident."""
+
+    max_age: str | int | float
+    """ISO-8601 duration (``PT6H``, ``P1D``) or a number of seconds."""
+    column: str | None = None
+    """The time column whose newest published value dates the dataset (default: the cursor
+    column; without either, the time rows were last published)."""
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str | int | float) -> str | int | float:
+        problem = duration_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class DatasetConfig(_Model):
     """``connectors/<dataset>.yaml``: one dataset's source, suite and destinations."""
 
@@ -99,6 +119,18 @@ class DatasetConfig(_Model):
     schedule: str | None = None
     """Cron expression or interval for ``integrity schedule`` (a later feature)."""
     description: str = ""
+    freshness: FreshnessConfig | None = None
+    """``{max_age: PT6H}``: see :class:`FreshnessConfig`."""
+    timezone: str = "UTC"
+    """The IANA time zone of the dataset's naive timestamps (text or datetimes without an offset)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        problem = zone_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("name")
     @classmethod
@@ -138,7 +170,8 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        problems.append(f"{path}: field '{where}': {err['msg']}")
+        # pydantic prefixes our validators' messages with "Value error, ": they say it better.
+        problems.append(f"{path}: field '{where}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n".join(problems))
 
 

@@ -122,6 +122,10 @@ class ValidationResult:
             "successful_expectations": ok,
             "unsuccessful_expectations": evaluated - ok,
             "success_percent": (100.0 * ok / evaluated) if evaluated else None,
+            # Counted apart: they succeed (as GX counts them) but compared nothing (no history
+            # or baseline yet); the CLI shows them apart from the passes.
+            "not_evaluated_expectations": sum(1 for r in self.results
+                                              if r.outcome is Outcome.NOT_EVALUATED),
         }
 
     def to_dict(self) -> dict[str, Any]:

@@ -37,13 +37,22 @@ from integrity.gate import GateDecision, decide
 from integrity.gate.split import REASONS_COLUMN
 from integrity.job import late
 from integrity.job.backfill import PLAN_KEY, check_range, make_plan, owned_mask, plan_of, relabel
+from integrity.job.context import StoreContext
+from integrity.job.freshness import dataset_freshness
+from integrity.job.history import batch_history
 from integrity.job.preflight import checked_dataset
 from integrity.job.project import Project
 from integrity.job.safety import clear_orphans, failpoint, guarded, read_staged, stage
 from integrity.job.steward import finish_interrupted
 from integrity.store import BatchRecord, QuarantineRecord, Store
 from integrity.suites import Suite
-from integrity.types import BatchInfo, ExpectationResult, Outcome, ValidationResult
+from integrity.types import (
+    BatchInfo,
+    ExpectationResult,
+    Outcome,
+    ValidationContext,
+    ValidationResult,
+)
 
 Progress = Callable[[str], None]
 Audit = tuple[ValidationResult | None, GateDecision]
@@ -97,6 +106,14 @@ class RunSummary:
     staged copies removed."""
     suite_warnings: tuple[str, ...] = ()
     """What the suite loaded with a warning (GX 0.x leftovers, bounds that never pass)."""
+    freshness: dict[str, Any] | None = None
+    """The dataset's own freshness check, when the run found no new rows and the dataset has a
+    ``freshness`` rule (see :mod:`integrity.job.freshness`)."""
+
+    @property
+    def stale(self) -> bool:
+        """Whether the source fell silent for longer than its freshness rule allows."""
+        return self.freshness is not None and not self.freshness["success"]
 
     @property
     def quarantined(self) -> bool:
@@ -105,14 +122,16 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.quarantined else 0
+        return 1 if self.quarantined or self.stale else 0
 
 
 def run(project: Project, name: str, *, start: Any = None, end: Any = None,
-        progress: Progress | None = None) -> RunSummary:
+        progress: Progress | None = None, now: dt.datetime | None = None) -> RunSummary:
     """Run one dataset's job. ``start``/``end`` make it a backfill of that cursor range (see
-    :mod:`integrity.job.backfill`: it never moves the watermark nor publishes a row twice)."""
+    :mod:`integrity.job.backfill`: it never moves the watermark nor publishes a row twice).
+    ``now`` is the run's clock for freshness (default: the wall clock when it starts)."""
     say = progress or (lambda _msg: None)
+    clock = now or dt.datetime.now(dt.UTC)
     # Every definition problem, before the store is opened or anything pulled (no pending batch).
     checked = checked_dataset(project, name)
     dataset, suite = checked.dataset, checked.suite
@@ -129,6 +148,7 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             notes.append(message)
             say(message)
 
+        freshness: dict[str, Any] | None = None
         try:
             finish_interrupted(project, store, dataset, note)
             for orphan in clear_orphans(project, dataset, late.keep_staged(
@@ -137,11 +157,14 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             pending = store.pending_batch(name)
             if pending is not None:
                 say(f"finishing batch {pending.batch_id} left pending by an interrupted run")
-                outcomes.append(_recover(project, dataset, suite, store, pending, say))
+                outcomes.append(_recover(project, dataset, suite, store, pending, say, clock))
             pull = _backfill if backfill else _incremental
-            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notes)
+            outcome = pull(project, dataset, suite, store, run_id, start, end, secrets, say, notes,
+                           clock)
             if outcome is not None:
                 outcomes.append(outcome)
+            elif not backfill:
+                freshness = dataset_freshness(store, dataset, clock)
         except Exception as exc:
             message = redact(str(exc), secrets)
             if not isinstance(exc, IntegrityError):
@@ -151,16 +174,18 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
-        summary = RunSummary(name, run_id, outcomes, notes, suite.warnings)
-        status = ("quarantined" if summary.quarantined else "clean") if outcomes else "empty"
+        summary = RunSummary(name, run_id, outcomes, notes, suite.warnings, freshness)
+        status = ("quarantined" if summary.quarantined else "clean") if outcomes else \
+            "stale" if summary.stale else "empty"
         store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
-                                          **({"notes": notes} if notes else {})})
+                                          **({"notes": notes} if notes else {}),
+                                          **({"freshness": freshness} if freshness else {})})
         return summary
 
 
 def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
                  _start: Any, _end: Any, secrets: dict[str, str], say: Progress,
-                 notes: list[str]) -> BatchOutcome | None:
+                 notes: list[str], now: dt.datetime) -> BatchOutcome | None:
     name = dataset.name
     ledger = late.ledger_of(project, dataset, store)
     since = Watermark.from_dict(store.watermark(name), taken=ledger)
@@ -176,20 +201,21 @@ def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: 
         return None
     batch, held = late.apply(dataset, batch)
     say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
-    staged, audited = _stage_and_audit(project, dataset, suite, batch)
+    context = _context(store, dataset, suite, batch.info, now)
+    staged, audited = _stage_and_audit(project, dataset, suite, batch, context)
     late.stage_held(project, dataset, batch, held, ledger)
     failpoint("after_stage")
     store.begin_batch(run_id, batch.info, since.to_dict(), batch.next_watermark.to_dict())
     failpoint("after_begin")
     outcome = _process(project, dataset, suite, store, batch, staged, say, recovered=False,
-                       audited=audited, held=held)
+                       audited=audited, held=held, context=context)
     late.tidy(ledger, batch)
     return outcome
 
 
 def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,
               start: Any, end: Any, secrets: dict[str, str], say: Progress,
-              _notes: list[str]) -> BatchOutcome | None:
+              _notes: list[str], now: dt.datetime) -> BatchOutcome | None:
     name = dataset.name
     assert dataset.cursor is not None  # check_range refused a backfill without one
     since = Watermark(value=start)
@@ -203,24 +229,34 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
         return BatchOutcome(earlier.batch_id, batch.info.row_count, 0, 0, earlier.status,
                             recovered=False, already_done=True)
     plan = make_plan(start, end, dataset.cursor.initial, store.batches(name, limit=1_000_000))
-    staged, audited = _stage_and_audit(project, dataset, suite, batch)
+    context = _context(store, dataset, suite, batch.info, now)
+    staged, audited = _stage_and_audit(project, dataset, suite, batch, context)
     failpoint("after_stage")
     store.begin_batch(run_id, batch.info, {**since.to_dict(), PLAN_KEY: plan},
                       Watermark.from_dict(store.watermark(name)).to_dict())
     failpoint("after_begin")
     return _process(project, dataset, suite, store, batch, staged, say, recovered=False, plan=plan,
-                    audited=audited)
+                    audited=audited, context=context)
 
 
 def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Store,
-             pending: BatchRecord, say: Progress) -> BatchOutcome:
+             pending: BatchRecord, say: Progress, now: dt.datetime) -> BatchOutcome:
     staged = project.staged_path(dataset, pending.batch_id)
     info = BatchInfo(**pending.info)
     batch = Batch(read_staged(staged, pending.batch_id), info,
                   Watermark.from_dict(pending.watermark_after))
     held = late.read_held(project, dataset, pending.batch_id, info.notes)
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
-                    plan=plan_of(pending), held=held)
+                    plan=plan_of(pending), held=held,
+                    context=_context(store, dataset, suite, batch.info, now))
+
+
+def _context(store: Store, dataset: DatasetConfig, suite: Suite, info: BatchInfo,
+             now: dt.datetime) -> ValidationContext:
+    """What the suite's statistical checks read beyond the batch: the dataset's earlier published
+    batches (never this one), its baseline, the run's clock, its time zone."""
+    return StoreContext(store, dataset.name, suite_path=suite.path, now=now,
+                        timezone=dataset.timezone, exclude_batch=info.batch_id)
 
 
 def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str, str]) -> Batch:
@@ -235,9 +271,10 @@ def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str,
 def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, batch: Batch,
              staged: Path, say: Progress, *, recovered: bool,
              plan: dict[str, Any] | None = None, audited: Audit | None = None,
-             held: pl.DataFrame | None = None) -> BatchOutcome:
+             held: pl.DataFrame | None = None,
+             context: ValidationContext | None = None) -> BatchOutcome:
     info = batch.info
-    result, decision = audited or _audit(dataset, suite, batch)
+    result, decision = audited or _audit(dataset, suite, batch, context)
     failpoint("after_validate")
     warned = {w.get("expectation_index") for w in decision.warnings}
     failed = [f"#{i} {r.config.type}" + _why(r) + (" (warn)" if i in warned else "")
@@ -254,6 +291,9 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
             say(f"{revalidated} rows were taken by earlier runs: re-validated, not published again")
     new_rows = info.row_count - revalidated
     quarantined = late.hold(quarantined, held)
+    # Before anything is published: a failure here leaves the batch pending, to be redone whole.
+    history = batch_history(dataset, suite, result, published,
+                            whole=published.height == info.row_count)
     sink = project.sink(dataset)
     published_to = None
     if published.height or not quarantined.height:
@@ -283,7 +323,7 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     store.complete_batch(info.batch_id, status=status, published_rows=published.height,
                          quarantined_rows=quarantined.height, result=result,
                          watermark=None if plan is not None else batch.next_watermark.to_dict(),
-                         quarantine=quarantine)
+                         quarantine=quarantine, history=history)
     failpoint("after_complete")
     staged.unlink(missing_ok=True)
     late.drop_staged(project, dataset, info.batch_id)
@@ -312,8 +352,8 @@ def _secret_values(project: Project, dataset: DatasetConfig) -> dict[str, str]:
     return {n: os.environ[n] for n in sorted(names) if n in os.environ}
 
 
-def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
-                     batch: Batch) -> tuple[Path, Audit]:
+def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite, batch: Batch,
+                     context: ValidationContext | None = None) -> tuple[Path, Audit]:
     """Stage the batch durably while it is validated: the write and its fsync (0.3 s for 1M rows)
     wait on the disk while validation keeps the cores busy. Nothing is recorded or published until
     both are done, so a crash in between leaves only an unrecorded staged file, which the next run
@@ -322,7 +362,7 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="integrity-stage") as pool:
         staging = pool.submit(stage, project, dataset, batch)
-        audited = _audit(dataset, suite, batch)  # if it raises, leaving the pool still waits
+        audited = _audit(dataset, suite, batch, context)  # if it raises, the pool still waits
         try:
             staged = staging.result()  # waits for the fsync
         except OSError as exc:
@@ -334,13 +374,14 @@ def _stage_and_audit(project: Project, dataset: DatasetConfig, suite: Suite,
     return staged, audited
 
 
-def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch) -> Audit:
+def _audit(dataset: DatasetConfig, suite: Suite, batch: Batch,
+           context: ValidationContext | None = None) -> Audit:
     """Validate and decide. A suite that cannot run on this batch (e.g. a column was renamed at the
     source) holds the whole batch with that reason instead of losing or publishing it."""
     frame = batch.frame
     suite = with_input_checks(suite, frame.columns)  # e.g. quarantine the ragged rows of a CSV
     try:
-        plan = plan_suite(frame.lazy(), suite, catch_exceptions=None)
+        plan = plan_suite(frame.lazy(), suite, catch_exceptions=None, context=context)
         # The row masks become columns once: validation counts them, the gate splits by them. If
         # one cannot be computed, validation isolates it and reports it; the gate holds the batch.
         with contextlib.suppress(Exception, pl.exceptions.PanicException):

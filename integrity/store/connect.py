@@ -38,7 +38,7 @@ BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "integrity_write"
 """Execution option that makes SQLite open the transaction with BEGIN IMMEDIATE."""
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 """The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
 _MIGRATION_LOCK_KEY = 0x696E746567726974  # "integrit": serializes concurrent migrations on PostgreSQL
 

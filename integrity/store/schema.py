@@ -152,3 +152,37 @@ audit = sa.Table(
     sa.Column("details", JSONValue, nullable=True),
     sa.Index("ix_audit_dataset_at", "dataset", "at"),
 )
+
+batch_metrics = sa.Table(
+    "batch_metrics", metadata,
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("batches.batch_id"), primary_key=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("newest_at", UTCDateTime, nullable=True),
+    sa.Column("metrics", JSONValue, nullable=False),
+    sa.Column("profile", JSONValue, nullable=True),
+    sa.Index("ix_batch_metrics_dataset_completed_at", "dataset", "completed_at"),
+)
+"""What history checks and baselines read of each batch that published rows, computed over the rows
+it published (never the held ones): their count, the newest value of the dataset's time column,
+the column metrics its suite's history checks ask for (``{column: {metric: value}}``), and the
+mergeable profile its drift checks use (opaque JSON; never raw rows)."""
+
+baselines = sa.Table(
+    "baselines", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("rolling", sa.Integer, nullable=True),
+    sa.Column("profile", JSONValue, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Index("ix_baselines_dataset_id", "dataset", "id"),
+)
+"""Every baseline set for a dataset; the latest is the one in force. ``kind`` is ``batch`` (the
+profile of one published batch, ``source`` its id), ``file`` (a profile of a data file, ``source``
+its path) or ``rolling`` (no stored profile: the last ``rolling`` published batches' profiles,
+merged when a check asks)."""

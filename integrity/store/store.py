@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from integrity.errors import StoreError
 from integrity.store import connect, locks, rows
 from integrity.store import schema as t
+from integrity.store.history import BatchHistory, HistoryStore
 from integrity.store.records import (
     FINAL_BATCH_STATUSES,
     QUARANTINE_DECISIONS,
@@ -41,7 +42,7 @@ MIN_PREFIX = 4
 """The shortest id prefix (of a quarantine entry or a batch) accepted in place of the full id."""
 
 
-class Store:
+class Store(HistoryStore):
     """The results store. Open it with :meth:`open`; it is a context manager that closes itself."""
 
     def __init__(self, engine: Engine, url: URL, lock_dir: Path | None, *,
@@ -191,9 +192,11 @@ class Store:
     def complete_batch(self, batch_id: str, *, status: str, published_rows: int,
                        quarantined_rows: int, result: ValidationResult | None,
                        watermark: dict[str, Any] | None,
-                       quarantine: Sequence[QuarantineRecord] = ()) -> None:
+                       quarantine: Sequence[QuarantineRecord] = (),
+                       history: BatchHistory | None = None) -> None:
         """Finish a pending batch in ONE transaction: status and counts, every expectation result,
-        the quarantine entries, and the dataset's watermark (when ``watermark`` is not None).
+        the quarantine entries, the dataset's watermark (when ``watermark`` is not None) and what
+        it leaves for history checks and baselines (``history``, when it published rows).
 
         Calling it again for a batch already completed changes nothing, so a recovered run cannot
         record a batch twice.
@@ -228,6 +231,8 @@ class Store:
                     for i, r in enumerate(result.results)])
             if quarantine:
                 conn.execute(sa.insert(t.quarantine), [rows.quarantine_row(q) for q in quarantine])
+            if history is not None:
+                self._record_history(conn, batch_id, dataset, now, history)
             if watermark is not None:
                 self._set_watermark(conn, dataset, watermark, batch_id, now)
 

@@ -98,7 +98,7 @@ def test_every_problem_is_one_line_and_all_are_listed(project: Project) -> None:
         "integrity.yaml: store_url: the results store URL 'sqlite:/state/integrity.db' is not a URL",
         "binary.yaml: a binary file, not YAML text (a NUL byte at offset 8)",
         "bomb.yaml: its aliases expand",
-        "dots.yaml: field 'name': Value error, use letters, digits, '_', '-' and '.' only, without '..'",
+        "dots.yaml: field 'name': use letters, digits, '_', '-' and '.' only, without '..'",
         f"dataset name '{long_name}': is 201 characters long; use at most 200",
         "pub.yaml: publish.url: secret ${INTEGRITY_T_CC_UNSET} is not set",
     ]

@@ -66,7 +66,8 @@ def test_json_output_is_gx_shaped(tmp_path: Path, data: Path) -> None:
     result = json.loads(out.read_text())
     assert result["success"] is False
     assert result["statistics"] == {"evaluated_expectations": 2, "successful_expectations": 1,
-                                    "unsuccessful_expectations": 1, "success_percent": 50.0}
+                                    "unsuccessful_expectations": 1, "success_percent": 50.0,
+                                    "not_evaluated_expectations": 0}
     first = result["results"][0]
     assert first["expectation_config"]["type"] == "expect_column_values_to_be_between"
     assert first["expectation_config"]["kwargs"]["column"] == "rating"
