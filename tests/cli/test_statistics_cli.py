@@ -26,7 +26,7 @@ SUITE: dict[str, Any] = {
 
 def project_with_history(root: Path) -> Path:
     make_project(root, suite=SUITE, cursor=None, connector={
-        "type": "files", "params": {"path": str(root / "src" / "*.csv")}})
+        "type": "files", "params": {"path": str(root / "src" / "*.csv"), "settle_seconds": 0}})
     for number in (1, 2):
         write_csv(root / "src" / f"day{number}.csv", range(number * 100, number * 100 + 50))
         done = integrity("run", "feedback", "--project", str(root))

@@ -49,7 +49,7 @@ def day(project: Project, number: int, ids: range, *, bad: tuple[int, ...] = ())
 
 def files_project(tmp_path: Path, **extra: Any) -> Project:
     return make_project(tmp_path, suite=SUITE, cursor=None, extra=extra, connector={
-        "type": "files", "params": {"path": str(tmp_path / "src" / "*.csv")}})
+        "type": "files", "params": {"path": str(tmp_path / "src" / "*.csv"), "settle_seconds": 0}})
 
 
 def test_history_is_recorded_over_published_rows_and_judges_later_batches(tmp_path: Path) -> None:
