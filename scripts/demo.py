@@ -114,6 +114,7 @@ def sentiment_file(name: str, count: int, seed: int, poisoned: bool,
     folder = SOURCES / "sentiment"
     folder.mkdir(parents=True, exist_ok=True)
     pl.DataFrame(data).write_parquet(folder / f"{name}.parquet")
+    landed(folder / f"{name}.parquet")
 
 
 POLICY_HEADER = "policy_id,region,tier,max_refund_amount,refund_window_days,requires_receipt,updated_by,updated_at\n"
@@ -123,6 +124,16 @@ POLICIES = [
     ("RP-EU-GLD", "EU", "gold", 300, 45), ("RP-EU-PLT", "EU", "platinum", 800, 60),
     ("RP-UK-STD", "UK", "standard", 90, 30), ("RP-AP-STD", "APAC", "standard", 80, 14),
 ]
+
+
+def landed(path: Path) -> None:
+    """Date a file a minute back, as if it had landed well before the run: the files connector
+    takes a file only once it has stopped changing (settle_seconds, 5 by default)."""
+    import os
+    import time
+
+    moment = time.time() - 60
+    os.utime(path, (moment, moment))
 
 
 def policy_table(tampered: bool) -> None:
@@ -135,6 +146,7 @@ def policy_table(tampered: bool) -> None:
             cap, who, when = 150, "tom.baker@example.com", "2025-03-12T10:00:00"  # a legitimate edit
         lines.append(f"{pid},{region},{tier},{cap},{window},true,{who},{when}\n")
     (SOURCES / "refund_policy.csv").write_text("".join(lines), encoding="utf-8")
+    landed(SOURCES / "refund_policy.csv")
 
 
 def integrity(*args: str) -> None:
