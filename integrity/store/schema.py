@@ -87,8 +87,15 @@ batches = sa.Table(
     sa.Column("quarantined_rows", sa.BigInteger, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("completed_at", UTCDateTime, nullable=True),
+    # Added by revision kpi01, for the KPI views (docs/kpi.md): the batch's arrival (the
+    # connector's pull) and how many of its expectations ran and failed (None: the suite could
+    # not run on it).
+    sa.Column("pulled_at", UTCDateTime, nullable=True),
+    sa.Column("expectations", sa.Integer, nullable=True),
+    sa.Column("failed_expectations", sa.Integer, nullable=True),
     sa.Index("ix_batches_dataset_created_at", "dataset", "created_at"),
     sa.Index("ix_batches_dataset_status", "dataset", "status"),
+    sa.Index("ix_batches_dataset_completed_at", "dataset", "completed_at"),
 )
 
 expectation_results = sa.Table(
@@ -112,8 +119,18 @@ expectation_results = sa.Table(
     sa.Column("kwargs", JSONValue, nullable=False),
     sa.Column("result", JSONValue, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Added by revision kpi01: the expectation's ``meta.tag``, its family in the catalogue, and
+    # how many of the batch's rows it held (the whole batch for a batch-level hold).
+    sa.Column("tag", sa.Text, nullable=True),
+    sa.Column("family", sa.Text, nullable=True),
+    sa.Column("held_rows", sa.BigInteger, nullable=True),
     sa.Index("ix_expectation_results_history", "dataset", "expectation_type", "column_name"),
     sa.Index("ix_expectation_results_batch_id", "batch_id"),
+    # The KPI views read failures and holds only: a few percent of the results, so partial indexes.
+    sa.Index("ix_expectation_results_failures", "dataset", "created_at",
+             sqlite_where=sa.text("NOT success"), postgresql_where=sa.text("NOT success")),
+    sa.Index("ix_expectation_results_held", "dataset", "created_at",
+             sqlite_where=sa.text("held_rows > 0"), postgresql_where=sa.text("held_rows > 0")),
 )
 
 watermarks = sa.Table(
