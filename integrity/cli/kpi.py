@@ -248,6 +248,7 @@ def _count(value: int | None) -> str:
 def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
+    seconds = round(seconds, 1)  # SQLite's julianday arithmetic leaves 3599.9999 for an hour
     if seconds < 60:
         return f"{max(seconds, 0):.1f}s"
     for unit, size in (("d", 86400), ("h", 3600)):

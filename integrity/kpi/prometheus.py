@@ -117,8 +117,11 @@ class KpiCollector(Collector):
             store.close()
 
     def _metrics(self, store: Store) -> Iterator[Metric]:
-        everything = summarize(read_view(store, "daily"))
-        window = summarize(read_view(store, "daily", days=self._days, today=self._today()))
+        daily = read_view(store, "daily")
+        everything = summarize(daily)
+        until = self._today()
+        since = until - dt.timedelta(days=self._days - 1)
+        window = summarize(daily.filter(pl.col("day").is_between(since, until)))
         state = {"freshness": read_view(store, "freshness"),
                  "coverage": read_view(store, "coverage")}
         held = read_view(store, "indicators")

@@ -72,10 +72,31 @@ def read_view(store: Store, view: str, *, dataset: str | None = None, days: int 
             since = until - dt.timedelta(days=days - 1)
             query = query.where(table.c.day >= since, table.c.day <= until)
     rest = [c for c in table.c if c.name not in ("dataset", "day") and not _is_measure(c)]
-    query = query.order_by(*order, *rest)
+    # The values come back as the driver gives them (SQLite: timestamps as text) and polars types
+    # whole columns at once: per-value conversion in Python costs more than the query.
+    raw = [sa.type_coerce(c, sa.types.NullType()).label(c.name) for c in table.c]
+    query = query.with_only_columns(*raw).order_by(*order, *rest)
     with store.engine.connect() as conn:
         rows = [tuple(r) for r in conn.execute(query)]
-    return pl.DataFrame(rows, schema=schema_of(name), orient="row")
+    return _typed(rows, schema_of(name))
+
+
+_SQLITE_TIME = "%Y-%m-%d %H:%M:%S%.f"
+
+
+def _typed(rows: list[tuple[Any, ...]], schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    frame = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None)
+    columns = []
+    for name, kind in schema.items():
+        column = pl.col(name)
+        if frame.schema[name] == pl.String and kind == pl.Date():
+            column = column.str.to_date("%Y-%m-%d")
+        elif frame.schema[name] == pl.String and isinstance(kind, pl.Datetime):
+            column = column.str.to_datetime(_SQLITE_TIME, time_zone="UTC", time_unit="us")
+        elif isinstance(frame.schema[name], pl.Datetime):
+            column = column.dt.convert_time_zone("UTC")
+        columns.append(column.cast(kind).alias(name))
+    return frame.select(columns)
 
 
 def _is_measure(column: sa.Column[Any]) -> bool:

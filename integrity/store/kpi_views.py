@@ -36,7 +36,14 @@ class _Spelling:
         self.pg = dialect == "postgresql"
 
     def day(self, ts: str) -> str:
-        return f"CAST(({ts} AT TIME ZONE 'UTC') AS DATE)" if self.pg else f"date({ts})"
+        # SQLite keeps UTC timestamps as 'YYYY-MM-DD HH:MM:SS.ffffff' text (SQLAlchemy's format):
+        # the day is its first ten characters, three times faster to take than date() parses it.
+        return f"CAST(({ts} AT TIME ZONE 'UTC') AS DATE)" if self.pg else f"substr({ts}, 1, 10)"
+
+    @property
+    def no_time(self) -> str:
+        """A NULL timestamp (PostgreSQL types a bare NULL in a UNION branch as text)."""
+        return "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if self.pg else "NULL"
 
     def seconds(self, later: str, earlier: str) -> str:
         if self.pg:
@@ -46,6 +53,12 @@ class _Spelling:
     def age(self, ts: str) -> str:
         """Seconds from ``ts`` to now."""
         return self.seconds("now()", ts) if self.pg else self.seconds("'now'", ts)
+
+    def day_end(self, day: str) -> str:
+        """The first instant after ``day``, comparable with the store's timestamps."""
+        if self.pg:
+            return f"(CAST(({day} + 1) AS TIMESTAMP) AT TIME ZONE 'UTC')"
+        return f"date({day}, '+1 day')"  # 'YYYY-MM-DD' sorts before that day's 'YYYY-MM-DD hh:...'
 
     def lag_at_day_end(self, day: str, ts: str) -> str:
         """Seconds from ``ts`` to the end of ``day`` (UTC), or to now while the day lasts."""
@@ -65,52 +78,72 @@ def total(expr: str) -> str:
 
 
 def _daily(s: _Spelling) -> str:
+    # Batches and quarantine entries are grouped by (dataset, day) apart, and the two small
+    # results added up in a second grouping: a join of the two on (dataset, day) is a nested loop
+    # on SQLite, and one grouping over a union of the raw rows sorts wide records. The newest
+    # publish by each day's end walks the batches index back from that end (no window function,
+    # so a filter on dataset or day reaches the groupings).
     detect = s.seconds("completed_at", "pulled_at")
     resolve = s.seconds("q.decided_at", "q.created_at")
+    decided = f"q.status IN {DECIDED}"
+    zero, none = "0", "CAST(NULL AS DOUBLE PRECISION)"
     checked = "(p.rows_published + p.rows_quarantined)"
     return f"""
-WITH verdicts AS (
-  SELECT batch_id, dataset, {s.day('completed_at')} AS day, status, published_rows,
-         quarantined_rows, failed_expectations, pulled_at, completed_at
+WITH by_batch AS (
+  SELECT dataset, {s.day('completed_at')} AS day, COUNT(*) AS batches,
+         SUM(CASE WHEN failed_expectations = 0 THEN 1 ELSE 0 END) AS passed,
+         SUM(CASE WHEN status IN {HELD} THEN 1 ELSE 0 END) AS held,
+         {total('published_rows')} AS published, {total('quarantined_rows')} AS quarantined,
+         SUM({detect}) AS detect_sum, COUNT({detect}) AS detect_n, MAX({detect}) AS detect_max,
+         MAX(CASE WHEN published_rows > 0 THEN completed_at END) AS published_at,
+         {zero} AS entries, {zero} AS resolved, {zero} AS released, {zero} AS rejected,
+         {none} AS resolve_sum, {zero} AS resolve_n, {none} AS resolve_max
   FROM batches WHERE status IN {VERDICTS}
+  GROUP BY dataset, {s.day('completed_at')}
+), by_entry AS (
+  SELECT b.dataset, {s.day('b.completed_at')} AS day, {zero}, {zero}, {zero}, {zero}, {zero},
+         {none}, {zero}, {none}, {s.no_time}, COUNT(*),
+         SUM(CASE WHEN {decided} THEN 1 ELSE 0 END),
+         {total("CASE WHEN q.status = 'released' THEN q.rows ELSE 0 END")},
+         {total("CASE WHEN q.status = 'rejected' THEN q.rows ELSE 0 END")},
+         SUM(CASE WHEN {decided} THEN {resolve} END),
+         COUNT(CASE WHEN {decided} THEN {resolve} END),
+         MAX(CASE WHEN {decided} THEN {resolve} END)
+  FROM quarantine q JOIN batches b ON b.batch_id = q.batch_id
+  WHERE b.status IN {VERDICTS}
+  GROUP BY b.dataset, {s.day('b.completed_at')}
 ), per_day AS (
-  SELECT dataset, day, COUNT(*) AS batches,
-         SUM(CASE WHEN failed_expectations = 0 THEN 1 ELSE 0 END) AS batches_passed,
-         SUM(CASE WHEN status IN {HELD} THEN 1 ELSE 0 END) AS batches_quarantined,
-         {total('published_rows')} AS rows_published,
-         {total('quarantined_rows')} AS rows_quarantined,
-         AVG({detect}) AS time_to_detect_avg_s, MAX({detect}) AS time_to_detect_max_s,
-         MAX(CASE WHEN published_rows > 0 THEN completed_at END) AS last_published_at
-  FROM verdicts GROUP BY dataset, day
-), running AS (
-  SELECT per_day.*, MAX(last_published_at) OVER (
-           PARTITION BY dataset ORDER BY day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+  SELECT dataset, day, SUM(batches) AS batches, SUM(passed) AS batches_passed,
+         SUM(held) AS batches_quarantined, {total('published')} AS rows_published,
+         {total('quarantined')} AS rows_quarantined,
+         SUM(detect_sum) / NULLIF(SUM(detect_n), 0) AS time_to_detect_avg_s,
+         MAX(detect_max) AS time_to_detect_max_s, MAX(published_at) AS last_published_at,
+         SUM(entries) AS quarantine_entries, SUM(resolved) AS entries_resolved,
+         {total('released')} AS rows_released, {total('rejected')} AS rows_rejected,
+         SUM(resolve_sum) / NULLIF(SUM(resolve_n), 0) AS time_to_resolve_avg_s,
+         MAX(resolve_max) AS time_to_resolve_max_s
+  FROM (SELECT * FROM by_batch UNION ALL SELECT * FROM by_entry) facts
+  GROUP BY dataset, day
+), dated AS (
+  SELECT per_day.*, (
+           SELECT b.completed_at FROM batches b
+           WHERE b.dataset = per_day.dataset AND b.status IN {VERDICTS}
+             AND b.published_rows > 0 AND b.completed_at < {s.day_end('per_day.day')}
+           ORDER BY b.completed_at DESC LIMIT 1
          ) AS published_by_day_end
   FROM per_day
-), held AS (
-  SELECT v.dataset, v.day, COUNT(*) AS quarantine_entries,
-         SUM(CASE WHEN q.status IN {DECIDED} THEN 1 ELSE 0 END) AS entries_resolved,
-         {total("CASE WHEN q.status = 'released' THEN q.rows ELSE 0 END")} AS rows_released,
-         {total("CASE WHEN q.status = 'rejected' THEN q.rows ELSE 0 END")} AS rows_rejected,
-         AVG(CASE WHEN q.status IN {DECIDED} THEN {resolve} END) AS time_to_resolve_avg_s,
-         MAX(CASE WHEN q.status IN {DECIDED} THEN {resolve} END) AS time_to_resolve_max_s
-  FROM quarantine q JOIN verdicts v ON v.batch_id = q.batch_id
-  GROUP BY v.dataset, v.day
 )
 SELECT p.dataset, p.day, p.batches, p.batches_passed, p.batches_quarantined,
        {ratio('p.batches_passed', 'p.batches')} AS batch_pass_rate,
        {ratio('p.batches_quarantined', 'p.batches')} AS quarantine_rate,
        {checked} AS rows_checked, p.rows_published, p.rows_quarantined,
        {ratio('p.rows_published', checked)} AS integrity_score,
-       p.time_to_detect_avg_s, p.time_to_detect_max_s,
-       COALESCE(h.quarantine_entries, 0) AS quarantine_entries,
-       COALESCE(h.entries_resolved, 0) AS entries_resolved,
-       COALESCE(h.rows_released, 0) AS rows_released,
-       COALESCE(h.rows_rejected, 0) AS rows_rejected,
-       h.time_to_resolve_avg_s, h.time_to_resolve_max_s,
+       p.time_to_detect_avg_s, p.time_to_detect_max_s, p.quarantine_entries,
+       p.entries_resolved, p.rows_released, p.rows_rejected,
+       p.time_to_resolve_avg_s, p.time_to_resolve_max_s,
        p.published_by_day_end AS last_published_at,
        {s.lag_at_day_end('p.day', 'p.published_by_day_end')} AS freshness_lag_s
-FROM running p LEFT JOIN held h ON h.dataset = p.dataset AND h.day = p.day
+FROM dated p
 """
 
 
@@ -135,27 +168,38 @@ GROUP BY dataset, {day}, expectation_type, column_name, tag, family
 """
 
 
+# Per-dataset "latest" values are correlated subqueries that walk the (dataset, completed_at)
+# index backwards and stop at the first match; grouping or ranking every batch instead costs a
+# scan of the whole history on each read.
+_DATASETS = "datasets AS (SELECT DISTINCT dataset FROM runs)"
+
+
+def _newest(column: str, condition: str) -> str:
+    return (f"(SELECT b.{column} FROM batches b WHERE b.dataset = d.dataset AND b.status IN "
+            f"{VERDICTS} AND b.completed_at IS NOT NULL{condition} "
+            f"ORDER BY b.completed_at DESC, b.batch_id DESC LIMIT 1)")
+
+
 _LATEST = f"""
-WITH latest AS (
-  SELECT dataset, batch_id, completed_at, expectations,
-         ROW_NUMBER() OVER (PARTITION BY dataset ORDER BY completed_at DESC, batch_id DESC) AS pick
-  FROM batches WHERE expectations IS NOT NULL AND status IN {VERDICTS}
-), datasets AS (SELECT DISTINCT dataset FROM runs)
+WITH {_DATASETS}, latest AS (
+  SELECT d.dataset, {_newest('batch_id', ' AND b.expectations IS NOT NULL')} AS batch_id
+  FROM datasets d
+)
 """
 
 
 def _coverage(_s: _Spelling) -> str:
     return _LATEST + """
-SELECT d.dataset, l.batch_id AS checked_batch_id, l.completed_at AS checked_at,
-       COALESCE(l.expectations, 0) AS expectations,
-       CASE WHEN COALESCE(l.expectations, 0) > 0 THEN 1 ELSE 0 END AS has_suite,
+SELECT l.dataset, b.batch_id AS checked_batch_id, b.completed_at AS checked_at,
+       COALESCE(b.expectations, 0) AS expectations,
+       CASE WHEN COALESCE(b.expectations, 0) > 0 THEN 1 ELSE 0 END AS has_suite,
        COUNT(DISTINCT er.expectation_type) AS expectation_types,
        COUNT(DISTINCT er.column_name) AS columns_checked,
        COUNT(DISTINCT er.family) AS families
-FROM datasets d
-LEFT JOIN latest l ON l.dataset = d.dataset AND l.pick = 1
+FROM latest l
+LEFT JOIN batches b ON b.batch_id = l.batch_id
 LEFT JOIN expectation_results er ON er.batch_id = l.batch_id
-GROUP BY d.dataset, l.batch_id, l.completed_at, l.expectations
+GROUP BY l.dataset, b.batch_id, b.completed_at, b.expectations
 """
 
 
@@ -164,32 +208,28 @@ def _coverage_families(_s: _Spelling) -> str:
 SELECT l.dataset, COALESCE(er.family, 'other') AS family, COUNT(*) AS expectations,
        COUNT(DISTINCT er.expectation_type) AS expectation_types
 FROM latest l JOIN expectation_results er ON er.batch_id = l.batch_id
-WHERE l.pick = 1
 GROUP BY l.dataset, COALESCE(er.family, 'other')
 """
 
 
 def _freshness(s: _Spelling) -> str:
     return f"""
-WITH datasets AS (SELECT DISTINCT dataset FROM runs), b AS (
-  SELECT dataset,
-         MAX(CASE WHEN published_rows > 0 AND status IN {VERDICTS} THEN completed_at END)
-           AS last_published_at,
-         MAX(CASE WHEN status IN {VERDICTS} THEN completed_at END) AS last_verdict_at,
-         SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending_batches
-  FROM batches GROUP BY dataset
-), q AS (
-  SELECT dataset, COUNT(*) AS open_entries, {total('rows')} AS open_rows
-  FROM quarantine WHERE status IN {OPEN} GROUP BY dataset
+WITH {_DATASETS}, latest AS (
+  SELECT d.dataset,
+         {_newest('completed_at', ' AND b.published_rows > 0')} AS last_published_at,
+         {_newest('completed_at', '')} AS last_verdict_at,
+         (SELECT COUNT(*) FROM batches b
+          WHERE b.dataset = d.dataset AND b.status = 'pending') AS pending_batches,
+         (SELECT COUNT(*) FROM quarantine q
+          WHERE q.dataset = d.dataset AND q.status IN {OPEN}) AS open_entries,
+         (SELECT {total('q.rows')} FROM quarantine q
+          WHERE q.dataset = d.dataset AND q.status IN {OPEN}) AS open_rows
+  FROM datasets d
 )
-SELECT d.dataset, b.last_published_at, b.last_verdict_at, w.updated_at AS watermark_at,
-       {s.age('COALESCE(b.last_published_at, w.updated_at)')} AS freshness_lag_s,
-       COALESCE(b.pending_batches, 0) AS pending_batches,
-       COALESCE(q.open_entries, 0) AS open_entries, COALESCE(q.open_rows, 0) AS open_rows
-FROM datasets d
-LEFT JOIN b ON b.dataset = d.dataset
-LEFT JOIN watermarks w ON w.dataset = d.dataset
-LEFT JOIN q ON q.dataset = d.dataset
+SELECT l.dataset, l.last_published_at, l.last_verdict_at, w.updated_at AS watermark_at,
+       {s.age('COALESCE(l.last_published_at, w.updated_at)')} AS freshness_lag_s,
+       l.pending_batches, l.open_entries, COALESCE(l.open_rows, 0) AS open_rows
+FROM latest l LEFT JOIN watermarks w ON w.dataset = l.dataset
 """
 
 

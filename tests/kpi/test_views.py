@@ -35,3 +35,11 @@ def test_an_empty_store_has_empty_views(tmp_path: Path) -> None:
         for name in VIEW_NAMES:
             assert read_view(store, name).is_empty()
         assert summarize(read_view(store, "daily")).is_empty()
+
+
+def test_the_migration_fills_in_what_earlier_runs_recorded(tmp_path: Path) -> None:
+    from tests.kpi.legacy import at_0001, check_upgraded
+
+    url = f"sqlite:///{tmp_path / 'integrity.db'}"
+    at_0001(url)
+    check_upgraded(url)

@@ -22,8 +22,16 @@ down_revision: str | None = "0001"
 branch_labels: str | None = None
 depends_on: str | None = None
 
-_PARTIAL = {"ix_expectation_results_failures": "NOT success",
-            "ix_expectation_results_held": "held_rows > 0"}
+_PARTIAL = {  # name: (columns, which rows)
+    "ix_expectation_results_failures": (
+        ["dataset", "created_at", "expectation_type", "column_name", "tag", "family", "held_rows",
+         "unexpected_count"], "NOT success"),
+    "ix_expectation_results_held": (
+        ["dataset", "created_at", "expectation_type", "tag", "family", "held_rows"],
+        "held_rows > 0"),
+}
+_BATCHES_KPI = ["dataset", "completed_at", "status", "published_rows", "quarantined_rows",
+                "failed_expectations", "pulled_at"]
 
 
 def upgrade() -> None:
@@ -35,9 +43,9 @@ def upgrade() -> None:
     op.add_column("expectation_results", sa.Column("tag", sa.Text, nullable=True))
     op.add_column("expectation_results", sa.Column("family", sa.Text, nullable=True))
     op.add_column("expectation_results", sa.Column("held_rows", sa.BigInteger, nullable=True))
-    op.create_index("ix_batches_dataset_completed_at", "batches", ["dataset", "completed_at"])
-    for name, where in _PARTIAL.items():
-        op.create_index(name, "expectation_results", ["dataset", "created_at"],
+    op.create_index("ix_batches_kpi", "batches", _BATCHES_KPI)
+    for name, (columns, where) in _PARTIAL.items():
+        op.create_index(name, "expectation_results", columns,
                         sqlite_where=sa.text(where), postgresql_where=sa.text(where))
     conn = op.get_bind()
     _fill_in(conn)
@@ -48,9 +56,9 @@ def downgrade() -> None:
     from integrity.store.kpi_views import drop_views
 
     drop_views(op.get_bind())
-    for name in (*_PARTIAL, ):
+    for name in _PARTIAL:
         op.drop_index(name, table_name="expectation_results")
-    op.drop_index("ix_batches_dataset_completed_at", table_name="batches")
+    op.drop_index("ix_batches_kpi", table_name="batches")
     with op.batch_alter_table("expectation_results") as table:
         for column in ("held_rows", "family", "tag"):
             table.drop_column(column)
