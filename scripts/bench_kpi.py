@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """How fast the KPI views answer on a big results store (docs/performance.md, "KPI").
 
-Fills a new store (SQLite by default, or the PostgreSQL database ``--url`` names, which must be
-empty) with ``--batches`` batches of ``--results-per-batch`` expectation results each, spread over
+Fills a new store (SQLite by default, or the PostgreSQL database ``--url`` names; one already
+filled, or the SQLite file ``--keep`` names, is measured again as it is) with ``--batches`` batches of ``--results-per-batch`` expectation results each, spread over
 ``--datasets`` datasets and the last ``--days`` days, by bulk inserts (sqlite3 ``executemany``,
 PostgreSQL ``COPY``) straight into the tables the job writes, then times each KPI view read whole
 and for one dataset over 30 days, ``integrity kpi``'s report and the Prometheus exposition.
@@ -201,9 +201,9 @@ def fill(store: Store, args: argparse.Namespace) -> Totals:
             cursor.execute("SELECT setval('expectation_results_id_seq', "
                            "(SELECT MAX(id) FROM expectation_results))")
         raw.commit()
-        if postgres:  # what autovacuum does soon after a bulk load
-            raw.autocommit = True  # type: ignore[attr-defined]
-            cursor.execute("ANALYZE")
+        if postgres:  # what autovacuum does soon after a bulk load (outside a transaction)
+            raw.driver_connection.autocommit = True  # type: ignore[union-attr]
+            raw.driver_connection.execute("ANALYZE")  # type: ignore[union-attr]
     finally:
         raw.close()
     return totals
@@ -230,7 +230,7 @@ def verify(store: Store, totals: Totals) -> None:
     if problems:
         raise SystemExit("KPI MISMATCH: " + "; ".join(problems))
     print(f"verified: the views add up to the generated history ({totals.batches:,} verdicts, "
-          f"{totals.failures:,} failures, {len(totals.datasets)} datasets)")
+          f"{totals.failures:,} failures, {len(totals.datasets)} datasets)", flush=True)
 
 
 def timed(action: Callable[[], Any], repeat: int) -> tuple[float, Any]:
@@ -285,19 +285,21 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="bench-kpi-") as tmp:
         path = args.keep or Path(tmp) / "integrity.db"
-        refill = args.url is not None or not path.exists()
         url = args.url or f"sqlite:///{path}"
         with Store.open(url) as store:
-            if refill:
+            with store.engine.connect() as conn:
+                filled = conn.exec_driver_sql("SELECT COUNT(*) FROM batches").scalar()
+            if not filled:
                 began = time.perf_counter()
                 totals = fill(store, args)
                 loaded = time.perf_counter() - began
                 print(f"{store.engine.dialect.name}: {args.batches:,} batches, "
                       f"{totals.batches * args.results_per_batch:,} expectation results, "
-                      f"{args.datasets} datasets over {args.days} days, loaded in {loaded:.1f} s")
+                      f"{args.datasets} datasets over {args.days} days, loaded in {loaded:.1f} s",
+                      flush=True)
                 verify(store, totals)
             else:
-                print(f"measuring the store already filled at {path}")
+                print(f"measuring the store already filled ({filled:,} batches)", flush=True)
             found = measure(store, args)
     print("\n| query | SQL, whole view | read (typed), whole view | rows | one dataset, 30 days "
           "| rows |")

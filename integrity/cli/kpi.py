@@ -57,8 +57,8 @@ def kpi_export(
     out_path: Annotated[str, typer.Option("--out", "-o", help="File to write ('-': stdout, for "
                                           "csv and prometheus).")],
     view: Annotated[str, typer.Option("--view", help="parquet/csv: which KPI view: daily, "
-                                      "indicators, failures, coverage, coverage_families or "
-                                      "freshness.")] = "daily",
+                                      "indicators, failures, coverage, coverage_families, "
+                                      "freshness or totals.")] = "daily",
     dataset: DatasetOpt = None,
     days: Annotated[int | None, typer.Option(
         "--days", "-n", min=1, help="UTC days to cover, today included (default: all; for "

@@ -35,6 +35,7 @@ def export(store: Store, fmt: str, out: Path | IO[str], *, view: str = "daily",
 
     Raises:
         ValueError: an unknown format or view, ``days`` below 1, or Parquet to a stream.
+        ConfigError: ``out`` cannot be written (its folder is missing or not writable).
     """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -79,7 +80,11 @@ def _write_text(out: Path | IO[str], text: str) -> None:
 def _atomic(path: Path, write: Callable[[Path], object]) -> None:
     path = path.expanduser()
     folder = path.parent if str(path.parent) else Path(".")
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise ConfigError(f"cannot write the KPI export {path}: {exc.strerror or exc}; give --out "
+                          "a path in a folder that exists and that you can write") from None
     os.close(fd)
     tmp = Path(name)
     try:
@@ -88,9 +93,12 @@ def _atomic(path: Path, write: Callable[[Path], object]) -> None:
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
+        if isinstance(exc, OSError):
+            raise ConfigError(f"cannot write the KPI export {path}: {exc.strerror or exc}; give "
+                              "--out a writable path (not a folder)") from None
         raise
     with contextlib.suppress(OSError):  # the rename is durable once the folder is synced
         directory = os.open(folder, os.O_RDONLY)

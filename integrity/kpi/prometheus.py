@@ -117,11 +117,8 @@ class KpiCollector(Collector):
             store.close()
 
     def _metrics(self, store: Store) -> Iterator[Metric]:
-        daily = read_view(store, "daily")
-        everything = summarize(daily)
-        until = self._today()
-        since = until - dt.timedelta(days=self._days - 1)
-        window = summarize(daily.filter(pl.col("day").is_between(since, until)))
+        everything = read_view(store, "totals")
+        window = summarize(read_view(store, "daily", days=self._days, today=self._today()))
         state = {"freshness": read_view(store, "freshness"),
                  "coverage": read_view(store, "coverage")}
         held = read_view(store, "indicators")

@@ -24,6 +24,8 @@ from integrity.store.schema import UTCDateTime
 
 VERDICTS = "('published', 'partial', 'quarantined', 'empty')"
 """Batch statuses that carry a verdict of the gate (SQL list)."""
+NO_VERDICT = "('pending', 'failed', 'revalidated')"
+"""The other batch statuses (``records.BATCH_STATUSES``): VERDICTS and these are all of them."""
 HELD = "('partial', 'quarantined')"
 DECIDED = "('released', 'rejected')"
 OPEN = "('held', 'releasing', 'rejecting')"
@@ -80,7 +82,9 @@ def total(expr: str) -> str:
 def _daily(s: _Spelling) -> str:
     # Batches and quarantine entries are grouped by (dataset, day) apart, and the two small
     # results added up in a second grouping: a join of the two on (dataset, day) is a nested loop
-    # on SQLite, and one grouping over a union of the raw rows sorts wide records. The newest
+    # on SQLite, and one grouping over a union of the raw rows sorts wide records. An entry is
+    # created in the transaction that records its batch's verdict, so its own day is the
+    # batch's (no join back to the batches). The newest
     # publish by each day's end walks the batches index back from that end (no window function,
     # so a filter on dataset or day reaches the groupings).
     detect = s.seconds("completed_at", "pulled_at")
@@ -101,7 +105,7 @@ WITH by_batch AS (
   FROM batches WHERE status IN {VERDICTS}
   GROUP BY dataset, {s.day('completed_at')}
 ), by_entry AS (
-  SELECT b.dataset, {s.day('b.completed_at')} AS day, {zero}, {zero}, {zero}, {zero}, {zero},
+  SELECT q.dataset, {s.day('q.created_at')} AS day, {zero}, {zero}, {zero}, {zero}, {zero},
          {none}, {zero}, {none}, {s.no_time}, COUNT(*),
          SUM(CASE WHEN {decided} THEN 1 ELSE 0 END),
          {total("CASE WHEN q.status = 'released' THEN q.rows ELSE 0 END")},
@@ -109,9 +113,8 @@ WITH by_batch AS (
          SUM(CASE WHEN {decided} THEN {resolve} END),
          COUNT(CASE WHEN {decided} THEN {resolve} END),
          MAX(CASE WHEN {decided} THEN {resolve} END)
-  FROM quarantine q JOIN batches b ON b.batch_id = q.batch_id
-  WHERE b.status IN {VERDICTS}
-  GROUP BY b.dataset, {s.day('b.completed_at')}
+  FROM quarantine q
+  GROUP BY q.dataset, {s.day('q.created_at')}
 ), per_day AS (
   SELECT dataset, day, SUM(batches) AS batches, SUM(passed) AS batches_passed,
          SUM(held) AS batches_quarantined, {total('published')} AS rows_published,
@@ -124,11 +127,11 @@ WITH by_batch AS (
          MAX(resolve_max) AS time_to_resolve_max_s
   FROM (SELECT * FROM by_batch UNION ALL SELECT * FROM by_entry) facts
   GROUP BY dataset, day
-), dated AS (
+), dated AS MATERIALIZED (
   SELECT per_day.*, (
            SELECT b.completed_at FROM batches b
-           WHERE b.dataset = per_day.dataset AND b.status IN {VERDICTS}
-             AND b.published_rows > 0 AND b.completed_at < {s.day_end('per_day.day')}
+           WHERE b.dataset = per_day.dataset AND b.published_rows > 0
+             AND b.completed_at < {s.day_end('per_day.day')}
            ORDER BY b.completed_at DESC LIMIT 1
          ) AS published_by_day_end
   FROM per_day
@@ -175,8 +178,10 @@ _DATASETS = "datasets AS (SELECT DISTINCT dataset FROM runs)"
 
 
 def _newest(column: str, condition: str) -> str:
-    return (f"(SELECT b.{column} FROM batches b WHERE b.dataset = d.dataset AND b.status IN "
-            f"{VERDICTS} AND b.completed_at IS NOT NULL{condition} "
+    # NOT IN, not IN: an equality list on status would let a planner without statistics walk
+    # ix_batches_dataset_status and sort, instead of the (dataset, completed_at) index backwards.
+    return (f"(SELECT b.{column} FROM batches b WHERE b.dataset = d.dataset AND b.status NOT IN "
+            f"{NO_VERDICT} AND b.completed_at IS NOT NULL{condition} "
             f"ORDER BY b.completed_at DESC, b.batch_id DESC LIMIT 1)")
 
 
@@ -233,6 +238,29 @@ FROM latest l LEFT JOIN watermarks w ON w.dataset = l.dataset
 """
 
 
+def _totals(_s: _Spelling) -> str:
+    return f"""
+WITH b AS (
+  SELECT dataset, COUNT(*) AS batches,
+         SUM(CASE WHEN failed_expectations = 0 THEN 1 ELSE 0 END) AS batches_passed,
+         SUM(CASE WHEN status IN {HELD} THEN 1 ELSE 0 END) AS batches_quarantined,
+         {total('published_rows')} AS rows_published,
+         {total('quarantined_rows')} AS rows_quarantined
+  FROM batches WHERE status IN {VERDICTS} GROUP BY dataset
+), q AS (
+  SELECT dataset,
+         {total("CASE WHEN status = 'released' THEN rows ELSE 0 END")} AS rows_released,
+         {total("CASE WHEN status = 'rejected' THEN rows ELSE 0 END")} AS rows_rejected
+  FROM quarantine WHERE status IN {DECIDED} GROUP BY dataset
+)
+SELECT b.dataset, b.batches, b.batches_passed, b.batches_quarantined,
+       b.rows_published + b.rows_quarantined AS rows_checked, b.rows_published,
+       b.rows_quarantined, COALESCE(q.rows_released, 0) AS rows_released,
+       COALESCE(q.rows_rejected, 0) AS rows_rejected
+FROM b LEFT JOIN q ON q.dataset = b.dataset
+"""
+
+
 _BUILDERS = {
     "kpi_daily": _daily,
     "kpi_indicators": _indicators,
@@ -240,6 +268,7 @@ _BUILDERS = {
     "kpi_coverage": _coverage,
     "kpi_coverage_families": _coverage_families,
     "kpi_freshness": _freshness,
+    "kpi_totals": _totals,
 }
 VIEW_NAMES = tuple(_BUILDERS)
 
@@ -309,5 +338,9 @@ VIEWS: dict[str, sa.Table] = {
         "kpi_freshness", ("dataset", _TEXT), ("last_published_at", _TS),
         ("last_verdict_at", _TS), ("watermark_at", _TS), ("freshness_lag_s", _FLOAT),
         ("pending_batches", _INT), ("open_entries", _INT), ("open_rows", _INT)),
+    "kpi_totals": _view(
+        "kpi_totals", ("dataset", _TEXT), ("batches", _INT), ("batches_passed", _INT),
+        ("batches_quarantined", _INT), ("rows_checked", _INT), ("rows_published", _INT),
+        ("rows_quarantined", _INT), ("rows_released", _INT), ("rows_rejected", _INT)),
 }
 """Each view as a SQLAlchemy table of typed columns, for reading it (``sa.select(VIEWS[name])``)."""

@@ -101,6 +101,11 @@ def test_export_refuses_what_it_cannot_write(project: Path) -> None:
         assert done.code == 2 and message in done.stderr, done.stderr
     missing = integrity("kpi", "export", "--format", "csv", cwd=project)
     assert missing.code == 2 and "--out" in missing.stderr
+    nowhere = integrity("kpi", "export", "--format", "csv", "--out", "no/such/folder/k.csv",
+                        cwd=project)
+    assert nowhere.code == 2, nowhere.stderr
+    assert nowhere.stderr.startswith("error: cannot write the KPI export no/such/folder/k.csv: "
+                                     "No such file or directory; give --out a path")
 
 
 def test_kpi_after_real_runs_of_the_job(tmp_path: Path) -> None:

@@ -43,6 +43,15 @@ def check_views(store: Store, h: hist.History) -> None:
     families = [tuple(r) for r in read_view(store, "coverage_families").iter_rows()]
     assert families == hist.EXPECTED_FAMILIES
 
+    totals = {r["dataset"]: r for r in read_view(store, "totals").iter_rows(named=True)}
+    assert totals == {
+        "orders": dict(dataset="orders", batches=5, batches_passed=2, batches_quarantined=2,
+                       rows_checked=220, rows_published=175, rows_quarantined=45,
+                       rows_released=5, rows_rejected=40),
+        "tickets": dict(dataset="tickets", batches=1, batches_passed=0, batches_quarantined=0,
+                        rows_checked=30, rows_published=30, rows_quarantined=0,
+                        rows_released=0, rows_rejected=0)}
+
     before = dt.datetime.now(dt.UTC)
     fresh = {r["dataset"]: r for r in read_view(store, "freshness").iter_rows(named=True)}
     after = dt.datetime.now(dt.UTC)
