@@ -80,73 +80,57 @@ def total(expr: str) -> str:
 
 
 def _daily(s: _Spelling) -> str:
-    # Batches and quarantine entries are grouped by (dataset, day) apart, and the two small
-    # results added up in a second grouping: a join of the two on (dataset, day) is a nested loop
-    # on SQLite, and one grouping over a union of the raw rows sorts wide records. An entry is
-    # created in the transaction that records its batch's verdict, so its own day is the
-    # batch's (no join back to the batches). The newest
-    # publish by each day's end walks the batches index back from that end (no window function,
-    # so a filter on dataset or day reaches the groupings).
+    # Batches, and quarantine entries by their batch's day, are grouped by (dataset, day) apart,
+    # then joined: every entry's day is a day of verdicts, so nothing is lost, and the join is of
+    # two small grouped tables (the entries' one materialized, so SQLite indexes it for the join
+    # instead of a nested loop). The newest publish by each day's end walks the batches index back
+    # from that end, once per day (no window function: a filter on dataset or day reaches the
+    # groupings).
     detect = s.seconds("completed_at", "pulled_at")
     resolve = s.seconds("q.decided_at", "q.created_at")
     decided = f"q.status IN {DECIDED}"
-    zero, none = "0", "CAST(NULL AS DOUBLE PRECISION)"
     checked = "(p.rows_published + p.rows_quarantined)"
     return f"""
 WITH by_batch AS (
   SELECT dataset, {s.day('completed_at')} AS day, COUNT(*) AS batches,
-         SUM(CASE WHEN failed_expectations = 0 THEN 1 ELSE 0 END) AS passed,
-         SUM(CASE WHEN status IN {HELD} THEN 1 ELSE 0 END) AS held,
-         {total('published_rows')} AS published, {total('quarantined_rows')} AS quarantined,
-         SUM({detect}) AS detect_sum, COUNT({detect}) AS detect_n, MAX({detect}) AS detect_max,
-         MAX(CASE WHEN published_rows > 0 THEN completed_at END) AS published_at,
-         {zero} AS entries, {zero} AS resolved, {zero} AS released, {zero} AS rejected,
-         {none} AS resolve_sum, {zero} AS resolve_n, {none} AS resolve_max
+         SUM(CASE WHEN failed_expectations = 0 THEN 1 ELSE 0 END) AS batches_passed,
+         SUM(CASE WHEN status IN {HELD} THEN 1 ELSE 0 END) AS batches_quarantined,
+         {total('published_rows')} AS rows_published,
+         {total('quarantined_rows')} AS rows_quarantined,
+         AVG({detect}) AS time_to_detect_avg_s, MAX({detect}) AS time_to_detect_max_s
   FROM batches WHERE status IN {VERDICTS}
   GROUP BY dataset, {s.day('completed_at')}
-), by_entry AS (
-  SELECT q.dataset, {s.day('q.created_at')} AS day, {zero}, {zero}, {zero}, {zero}, {zero},
-         {none}, {zero}, {none}, {s.no_time}, COUNT(*),
-         SUM(CASE WHEN {decided} THEN 1 ELSE 0 END),
-         {total("CASE WHEN q.status = 'released' THEN q.rows ELSE 0 END")},
-         {total("CASE WHEN q.status = 'rejected' THEN q.rows ELSE 0 END")},
-         SUM(CASE WHEN {decided} THEN {resolve} END),
-         COUNT(CASE WHEN {decided} THEN {resolve} END),
-         MAX(CASE WHEN {decided} THEN {resolve} END)
-  FROM quarantine q
-  GROUP BY q.dataset, {s.day('q.created_at')}
-), per_day AS (
-  SELECT dataset, day, SUM(batches) AS batches, SUM(passed) AS batches_passed,
-         SUM(held) AS batches_quarantined, {total('published')} AS rows_published,
-         {total('quarantined')} AS rows_quarantined,
-         SUM(detect_sum) / NULLIF(SUM(detect_n), 0) AS time_to_detect_avg_s,
-         MAX(detect_max) AS time_to_detect_max_s, MAX(published_at) AS last_published_at,
-         SUM(entries) AS quarantine_entries, SUM(resolved) AS entries_resolved,
-         {total('released')} AS rows_released, {total('rejected')} AS rows_rejected,
-         SUM(resolve_sum) / NULLIF(SUM(resolve_n), 0) AS time_to_resolve_avg_s,
-         MAX(resolve_max) AS time_to_resolve_max_s
-  FROM (SELECT * FROM by_batch UNION ALL SELECT * FROM by_entry) facts
-  GROUP BY dataset, day
+), by_entry AS MATERIALIZED (
+  SELECT b.dataset, {s.day('b.completed_at')} AS day, COUNT(*) AS entries,
+         SUM(CASE WHEN {decided} THEN 1 ELSE 0 END) AS resolved,
+         {total("CASE WHEN q.status = 'released' THEN q.rows ELSE 0 END")} AS released,
+         {total("CASE WHEN q.status = 'rejected' THEN q.rows ELSE 0 END")} AS rejected,
+         AVG(CASE WHEN {decided} THEN {resolve} END) AS resolve_avg,
+         MAX(CASE WHEN {decided} THEN {resolve} END) AS resolve_max
+  FROM quarantine q JOIN batches b ON b.batch_id = q.batch_id
+  WHERE b.status IN {VERDICTS}
+  GROUP BY b.dataset, {s.day('b.completed_at')}
 ), dated AS MATERIALIZED (
-  SELECT per_day.*, (
+  SELECT by_batch.*, (
            SELECT b.completed_at FROM batches b
-           WHERE b.dataset = per_day.dataset AND b.published_rows > 0
-             AND b.completed_at < {s.day_end('per_day.day')}
+           WHERE b.dataset = by_batch.dataset AND b.published_rows > 0
+             AND b.completed_at < {s.day_end('by_batch.day')}
            ORDER BY b.completed_at DESC LIMIT 1
          ) AS published_by_day_end
-  FROM per_day
+  FROM by_batch
 )
 SELECT p.dataset, p.day, p.batches, p.batches_passed, p.batches_quarantined,
        {ratio('p.batches_passed', 'p.batches')} AS batch_pass_rate,
        {ratio('p.batches_quarantined', 'p.batches')} AS quarantine_rate,
        {checked} AS rows_checked, p.rows_published, p.rows_quarantined,
        {ratio('p.rows_published', checked)} AS integrity_score,
-       p.time_to_detect_avg_s, p.time_to_detect_max_s, p.quarantine_entries,
-       p.entries_resolved, p.rows_released, p.rows_rejected,
-       p.time_to_resolve_avg_s, p.time_to_resolve_max_s,
+       p.time_to_detect_avg_s, p.time_to_detect_max_s,
+       COALESCE(e.entries, 0) AS quarantine_entries, COALESCE(e.resolved, 0) AS entries_resolved,
+       COALESCE(e.released, 0) AS rows_released, COALESCE(e.rejected, 0) AS rows_rejected,
+       e.resolve_avg AS time_to_resolve_avg_s, e.resolve_max AS time_to_resolve_max_s,
        p.published_by_day_end AS last_published_at,
        {s.lag_at_day_end('p.day', 'p.published_by_day_end')} AS freshness_lag_s
-FROM dated p
+FROM dated p LEFT JOIN by_entry e ON e.dataset = p.dataset AND e.day = p.day
 """
 
 

@@ -132,7 +132,7 @@ expectation_results = sa.Table(
     # The KPI views read failures and holds only, a few percent of the results: partial indexes
     # that cover what the views read, so the results' JSON is never touched.
     sa.Index("ix_expectation_results_failures", "dataset", "created_at", "expectation_type",
-             "column_name", "tag", "family", "held_rows", "unexpected_count",
+             "column_name", "tag", "family", "held_rows", "unexpected_count", "success",
              sqlite_where=sa.text("NOT success"), postgresql_where=sa.text("NOT success")),
     sa.Index("ix_expectation_results_held", "dataset", "created_at", "expectation_type", "tag",
              "family", "held_rows",

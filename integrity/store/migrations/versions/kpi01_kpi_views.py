@@ -25,7 +25,7 @@ depends_on: str | None = None
 _PARTIAL = {  # name: (columns, which rows)
     "ix_expectation_results_failures": (
         ["dataset", "created_at", "expectation_type", "column_name", "tag", "family", "held_rows",
-         "unexpected_count"], "NOT success"),
+         "unexpected_count", "success"], "NOT success"),
     "ix_expectation_results_held": (
         ["dataset", "created_at", "expectation_type", "tag", "family", "held_rows"],
         "held_rows > 0"),
