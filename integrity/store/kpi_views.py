@@ -42,11 +42,6 @@ class _Spelling:
         # the day is its first ten characters, three times faster to take than date() parses it.
         return f"CAST(({ts} AT TIME ZONE 'UTC') AS DATE)" if self.pg else f"substr({ts}, 1, 10)"
 
-    @property
-    def no_time(self) -> str:
-        """A NULL timestamp (PostgreSQL types a bare NULL in a UNION branch as text)."""
-        return "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if self.pg else "NULL"
-
     def seconds(self, later: str, earlier: str) -> str:
         if self.pg:
             return f"CAST(EXTRACT(EPOCH FROM ({later} - {earlier})) AS DOUBLE PRECISION)"

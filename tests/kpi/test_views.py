@@ -43,3 +43,13 @@ def test_the_migration_fills_in_what_earlier_runs_recorded(tmp_path: Path) -> No
     url = f"sqlite:///{tmp_path / 'integrity.db'}"
     at_0001(url)
     check_upgraded(url)
+
+
+def test_the_views_know_every_batch_status() -> None:
+    import re
+
+    from integrity.store import BATCH_STATUSES
+    from integrity.store.kpi_views import NO_VERDICT, VERDICTS
+
+    named = re.findall(r"'(\w+)'", VERDICTS) + re.findall(r"'(\w+)'", NO_VERDICT)
+    assert sorted(named) == sorted(BATCH_STATUSES)  # a new status must be placed on one side
