@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from integrity.durations import duration_problem, zone_problem
 from integrity.errors import ConfigError, SecretMissingError
@@ -33,6 +33,35 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LineageConfig(_Model):
+    """``lineage:`` in ``integrity.yaml``: where each run's OpenLineage event goes (Marquez,
+    DataHub, a file). Sending never fails or holds up a run: a problem becomes a note in the run's
+    summary."""
+
+    transport: Literal["file", "http"]
+    path: str | None = None
+    """file: the JSON-lines file events are appended to (relative to the project root)."""
+    url: str | None = None
+    """http: the lineage server's base URL (e.g. http://marquez:5000); may hold ``${ENV}``."""
+    endpoint: str = "api/v1/lineage"
+    """http: the path events are POSTed to, under ``url``."""
+    api_key: str | None = None
+    """http: sent as ``Authorization: Bearer ...``; write it as ``${ENV}``."""
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds a run waits for the event to be sent, retries included, before going on without."""
+    namespace: str = "integrity"
+    """The OpenLineage namespace of the jobs and datasets integrity reports."""
+
+    @model_validator(mode="after")
+    def _target(self) -> LineageConfig:
+        if self.transport == "file" and not self.path:
+            raise ValueError("transport 'file' needs path: the file events are appended to")
+        if self.transport == "http" and not self.url:
+            raise ValueError("transport 'http' needs url: the lineage server, e.g. "
+                             "http://marquez:5000")
+        return self
+
+
 class ProjectConfig(_Model):
     """``integrity.yaml`` at the project root: defaults every dataset shares."""
 
@@ -42,6 +71,8 @@ class ProjectConfig(_Model):
     """Where published and quarantined data go unless a dataset says otherwise."""
     connectors_dir: str = "connectors"
     expectations_dir: str = "expectations"
+    lineage: LineageConfig | None = None
+    """Send an OpenLineage run event after every run (see :class:`LineageConfig`)."""
 
 
 class ConnectorConfig(_Model):

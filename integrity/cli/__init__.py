@@ -15,6 +15,7 @@ def main() -> None:
         baseline,
         batches,
         config,
+        kpi,
         quarantine,
         run,
         validate,

@@ -169,18 +169,35 @@ def run(project: Project, name: str, *, start: Any = None, end: Any = None,
             message = redact(str(exc), secrets)
             if not isinstance(exc, IntegrityError):
                 message = f"internal error: {type(exc).__name__}: {message}"
+            lineage = _lineage(project, store, run_id, name, "failed", outcomes, message)
             store.finish_run(run_id, "failed", {"error": message,
-                                                "batches": [b.__dict__ for b in outcomes]})
+                                                "batches": [b.__dict__ for b in outcomes],
+                                                **({"notes": lineage} if lineage else {})})
             if isinstance(exc, IntegrityError):
                 exc.args = (message, *exc.args[1:])  # never let a secret out in a message
             raise
         summary = RunSummary(name, run_id, outcomes, notes, suite.warnings, freshness)
         status = ("quarantined" if summary.quarantined else "clean") if outcomes else \
             "stale" if summary.stale else "empty"
+        for problem in _lineage(project, store, run_id, name, status, outcomes):
+            note(problem)
         store.finish_run(run_id, status, {"batches": [b.__dict__ for b in outcomes],
                                           **({"notes": notes} if notes else {}),
                                           **({"freshness": freshness} if freshness else {})})
         return summary
+
+
+def _lineage(project: Project, store: Store, run_id: int, name: str, status: str,
+             outcomes: list[BatchOutcome], error: str | None = None) -> list[str]:
+    """Send the run's OpenLineage event when integrity.yaml asks for one; what went wrong, if
+    anything, is a note for the summary (never an error of the run)."""
+    if project.config.lineage is None:
+        return []
+    from integrity.kpi.lineage import emit
+
+    problem = emit(project.config.lineage, store, dataset=name, run_id=run_id, status=status,
+                   batch_ids=[b.batch_id for b in outcomes], error=error, root=project.root)
+    return [problem] if problem else []
 
 
 def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: Store, run_id: int,

@@ -187,7 +187,7 @@ class Store(HistoryStore):
                 batch_id=info.batch_id, dataset=info.dataset, run_id=run_id, status="pending",
                 info=info.to_dict(), row_count=info.row_count, watermark_before=watermark_before,
                 watermark_after=watermark_after, published_rows=0, quarantined_rows=0,
-                created_at=utcnow(), completed_at=None))
+                created_at=utcnow(), completed_at=None, pulled_at=rows.arrival(info)))
 
     def complete_batch(self, batch_id: str, *, status: str, published_rows: int,
                        quarantined_rows: int, result: ValidationResult | None,
@@ -216,7 +216,8 @@ class Store(HistoryStore):
                 sa.update(t.batches)
                 .where(t.batches.c.batch_id == batch_id, t.batches.c.status == "pending")
                 .values(status=status, published_rows=published_rows,
-                        quarantined_rows=quarantined_rows, completed_at=now))
+                        quarantined_rows=quarantined_rows, completed_at=now,
+                        **rows.result_counts(result.results if result is not None else None)))
             row = conn.execute(sa.select(t.batches.c.dataset, t.batches.c.run_id)
                                .where(t.batches.c.batch_id == batch_id)).first()
             if row is None:
@@ -225,9 +226,13 @@ class Store(HistoryStore):
                 return
             dataset, run_id = row.dataset, row.run_id
             if result is not None and result.results:
+                held: dict[int, int] = {}
+                for entry in quarantine:
+                    for index, count in rows.held_by(entry.reasons, entry.rows).items():
+                        held[index] = held.get(index, 0) + count
                 conn.execute(sa.insert(t.expectation_results), [
                     rows.result_row(i, r, batch_id=batch_id, dataset=dataset, run_id=run_id,
-                                suite_name=result.suite_name, at=now)
+                                    suite_name=result.suite_name, at=now, held_rows=held.get(i, 0))
                     for i, r in enumerate(result.results)])
             if quarantine:
                 conn.execute(sa.insert(t.quarantine), [rows.quarantine_row(q) for q in quarantine])
