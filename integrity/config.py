@@ -14,19 +14,52 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from integrity.durations import duration_problem, zone_problem
 from integrity.errors import ConfigError, SecretMissingError
 from integrity.yamlfile import read_yaml
 
 Action = Literal["quarantine_batch", "quarantine_rows", "warn"]
 ACTIONS: tuple[str, ...] = ("quarantine_batch", "quarantine_rows", "warn")
 
+LateRows = Literal["quarantine", "warn", "drop"]
+LATE_ROWS: tuple[str, ...] = ("quarantine", "warn", "drop")
+
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class LineageConfig(_Model):
+    """``lineage:`` in ``integrity.yaml``: where each run's OpenLineage event goes (Marquez,
+    DataHub, a file). Sending never fails or holds up a run: a problem becomes a note in the run's
+    summary."""
+
+    transport: Literal["file", "http"]
+    path: str | None = None
+    """file: the JSON-lines file events are appended to (relative to the project root)."""
+    url: str | None = None
+    """http: the lineage server's base URL (e.g. http://marquez:5000); may hold ``${ENV}``."""
+    endpoint: str = "api/v1/lineage"
+    """http: the path events are POSTed to, under ``url``."""
+    api_key: str | None = None
+    """http: sent as ``Authorization: Bearer ...``; write it as ``${ENV}``."""
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds a run waits for the event to be sent, retries included, before going on without."""
+    namespace: str = "integrity"
+    """The OpenLineage namespace of the jobs and datasets integrity reports."""
+
+    @model_validator(mode="after")
+    def _target(self) -> LineageConfig:
+        if self.transport == "file" and not self.path:
+            raise ValueError("transport 'file' needs path: the file events are appended to")
+        if self.transport == "http" and not self.url:
+            raise ValueError("transport 'http' needs url: the lineage server, e.g. "
+                             "http://marquez:5000")
+        return self
 
 
 class ProjectConfig(_Model):
@@ -38,6 +71,8 @@ class ProjectConfig(_Model):
     """Where published and quarantined data go unless a dataset says otherwise."""
     connectors_dir: str = "connectors"
     expectations_dir: str = "expectations"
+    lineage: LineageConfig | None = None
+    """Send an OpenLineage run event after every run (see :class:`LineageConfig`)."""
 
 
 class ConnectorConfig(_Model):
@@ -75,6 +110,25 @@ class QuarantineConfig(_Model):
     """Folder for quarantined rows (default: <data_root>/quarantine/<dataset>); kept private (0700)."""
 
 
+class FreshnessConfig(_Model):
+    """How recent the dataset's newest published row must be: a run that finds no new rows while
+    the newest is older than ``max_age`` fails (exit 1), since a silent source is an incident."""
+
+    max_age: str | int | float
+    """ISO-8601 duration (``PT6H``, ``P1D``) or a number of seconds."""
+    column: str | None = None
+    """The time column whose newest published value dates the dataset (default: the cursor
+    column; without either, the time rows were last published)."""
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str | int | float) -> str | int | float:
+        problem = duration_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class DatasetConfig(_Model):
     """``connectors/<dataset>.yaml``: one dataset's source, suite and destinations."""
 
@@ -87,9 +141,27 @@ class DatasetConfig(_Model):
     quarantine: QuarantineConfig = Field(default_factory=QuarantineConfig)
     default_action: Action = "quarantine_rows"
     """Action of expectations whose ``meta.action`` is not set."""
+    late_rows: LateRows = "quarantine"
+    """What happens to rows a cursor watermark alone would skip: rows whose cursor is NULL, and
+    late rows (cursor below the watermark, arrived after it moved). ``quarantine``: held for a
+    steward with a reason naming the cursor column; ``warn``: validated and published like any
+    row, with a warning recorded; ``drop``: counted and recorded, not published. Either way they
+    are reported once, never again on later runs."""
     schedule: str | None = None
     """Cron expression or interval for ``integrity schedule`` (a later feature)."""
     description: str = ""
+    freshness: FreshnessConfig | None = None
+    """``{max_age: PT6H}``: see :class:`FreshnessConfig`."""
+    timezone: str = "UTC"
+    """The IANA time zone of the dataset's naive timestamps (text or datetimes without an offset)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        problem = zone_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("name")
     @classmethod
@@ -129,7 +201,8 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        problems.append(f"{path}: field '{where}': {err['msg']}")
+        # pydantic prefixes our validators' messages with "Value error, ": they say it better.
+        problems.append(f"{path}: field '{where}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n".join(problems))
 
 

@@ -2,7 +2,7 @@
 """False alarms and detection of the drift checks, on clean resamples and on defined shifts.
 
 For each batch size, the reference is profiled once, and every resample is one batch validated
-by one suite through the real engine (``validate_frame`` with a :class:`FrameContext`): per
+by one suite through the real engine (``validate_frame`` with a :func:`frame_context`): per
 numeric and categorical column every method's distribution check (the default's label ends in
 "default"), per text column the text check, and the drift-share check over the numeric and
 categorical columns. Each resample is validated three times:
@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import drift_shapes as shapes
 
-from integrity.checks.stats.context import FrameContext
+from integrity.checks.stats.context import frame_context
 from integrity.checks.stats.profile import build_profile
 from integrity.engine.polars_engine import validate_frame
 from integrity.suites import parse_suite
@@ -179,9 +179,9 @@ def run(size: int, resamples: int, protocol: str, world: World, counts: dict[str
                                              (text_suite, batch_texts, profiles[1])):
                 if the_suite is None or data is None or profile is None:
                     continue
-                context = (FrameContext(dataset="bench", baseline=profile)
+                context = (frame_context(dataset="bench", baseline=profile)
                            if protocol == "reference" else
-                           FrameContext(dataset="bench", history=[profile]))
+                           frame_context(dataset="bench", history=[profile]))
                 started = time.perf_counter()
                 result = validate_frame(data.lazy(), the_suite, context=context)
                 timings.append(time.perf_counter() - started)

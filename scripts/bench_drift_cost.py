@@ -10,7 +10,7 @@ drift out of the ratios); peak RSS from a fresh subprocess per variant that vali
 
 * ``suite``: the 23 expectations of scripts/bench.py;
 * ``suite+drift``: the same plus ``expect_column_distribution_to_match_reference`` on each of
-  the 10 columns against the baseline (``FrameContext(baseline=profile)``);
+  the 10 columns against the baseline (``frame_context(baseline=profile)``);
 * ``suite+drift+text``: the same plus the text check on the text column;
 * the three again with ``low_memory=True``.
 
@@ -55,12 +55,12 @@ def suite_dict(variant: str) -> dict[str, Any]:
 
 def child(variants: list[str], low_memory: bool, path: Path, profile: Path, repeat: int,
           out: Path) -> None:
-    from integrity.checks.stats.context import FrameContext
+    from integrity.checks.stats.context import frame_context
     from integrity.engine.polars_engine import validate_frame
     from integrity.suites import parse_suite
 
     suites = {v: parse_suite(suite_dict(v)) for v in variants}
-    context = FrameContext(dataset="bench", baseline=json.loads(profile.read_text()))
+    context = frame_context(dataset="bench", baseline=json.loads(profile.read_text()))
     times: dict[str, list[float]] = {v: [] for v in variants}
     outcomes: dict[str, str] = {}
     for _ in range(repeat):

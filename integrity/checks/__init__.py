@@ -26,7 +26,12 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     table,
 )
 from integrity.checks.base import BUILTIN, Registry
-from integrity.checks.stats import drift, text_drift  # noqa: F401  (register the drift types)
+from integrity.checks.stats import (  # noqa: F401  (imported to register their expectations)
+    drift,
+    freshness,
+    history,
+    text_drift,
+)
 
 
 def builtin_registry() -> Registry:

@@ -10,6 +10,7 @@ Rich prints it: customer text is hostile, to the terminal as much as to Rich's m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -104,6 +105,27 @@ def value_text(value: Any) -> str:
         jsonable(value), ensure_ascii=False)
 
 
+def observed_text(value: Any) -> str:
+    """An observed value as a line shows it: a drift comparison by its statistic against its
+    threshold (its full detail stays in the JSON), anything else by :func:`value_text`."""
+    if isinstance(value, Mapping) and "statistic" in value and "threshold" in value:
+        stat, limit, p = value.get("statistic"), value.get("threshold"), value.get("p_value")
+        text = f"{value.get('method')} {value_text(stat)} (threshold {value_text(limit)}"
+        text += f", p {p:.2g})" if isinstance(p, int | float) else ")"
+        new = value.get("new_values")
+        return text + (f", new {', '.join(value_text(v) for v in new[:3])}"
+                       if isinstance(new, list) and new else "")
+    if isinstance(value, Mapping) and "share" in value and "max_share" in value:
+        drifted = value.get("drifted") or []
+        return (f"drift share {value_text(value['share'])} (max {value_text(value['max_share'])})"
+                + (f", drifted: {', '.join(str(c) for c in drifted)}" if drifted else ""))
+    if isinstance(value, Mapping) and isinstance(value.get("drifted_features"), list):
+        features = value["drifted_features"]
+        return (f"text drift in {', '.join(str(x) for x in features)}" if features
+                else "no text drift")
+    return value_text(value)
+
+
 def short(text: str, limit: int) -> str:
     """``text`` on one line, cut to ``limit`` characters with an ellipsis."""
     text = text.replace("\n", " ")
@@ -126,7 +148,7 @@ def reason_text(reason: Mapping[str, Any], *, brief: bool = False) -> str:
     if reason.get("error"):
         error = str(reason["error"])
         return f"the suite could not run: {short(error, 100) if brief else error}"
-    name = str(reason.get("expectation_type") or "?")
+    name = str(reason.get("expectation_type") or reason.get("check") or "?")
     text = name.removeprefix("expect_") if brief else name
     if reason.get("expectation_index") is not None:
         text = f"#{reason['expectation_index']} {text}"
@@ -142,7 +164,7 @@ def reason_text(reason: Mapping[str, Any], *, brief: bool = False) -> str:
         text += f": {count} unexpected" + (f" ({percent:.1f}%)" if isinstance(percent, int | float)
                                             else "")
     elif reason.get("observed_value") is not None:
-        text += f": observed {short(value_text(reason['observed_value']), 60)}"
+        text += f": observed {short(observed_text(reason['observed_value']), 60)}"
     detail = reason.get("detail")
     if detail and detail != "row rejected" and reason.get("action") != "warn":
         text += f" ({detail})"
@@ -176,6 +198,21 @@ def guard(data: str | None = None) -> Iterator[None]:
                    "(set INTEGRITY_DEBUG=1 for the traceback).", EXIT_INTERNAL) from None
 
 
+def parse_now(text: str | None) -> dt.datetime | None:
+    """``--now`` as an aware datetime (naive means UTC); a value that is not a timestamp exits 2."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--now {text!r} is not an ISO-8601 timestamp; write e.g. "
+                   "2025-03-14T09:00:00Z") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+NowOpt = Annotated[str | None, typer.Option(
+    "--now", help="The clock freshness checks age from, ISO-8601 (e.g. 2025-03-14T09:00:00Z; "
+                  "naive means UTC): for backfills and rehearsals. Default: the wall clock.")]
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds integrity.yaml).")]
 StewardOpt = Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", "-m")]

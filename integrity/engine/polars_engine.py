@@ -27,15 +27,7 @@ from typing import Any, Literal
 import polars as pl
 
 from integrity.checks import builtin_registry
-from integrity.checks.base import (
-    Check,
-    ExpectationDef,
-    Metric,
-    Partial,
-    Registry,
-    Spec,
-    Verdict,
-)
+from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec, Verdict
 from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
@@ -459,15 +451,6 @@ def _select_outputs(lf: pl.LazyFrame, plan: Plan, outputs: Mapping[str, list[pl.
                 failed[alias] = exc
 
 
-def _outcome(verdict: Verdict) -> Outcome:
-    """Passed or failed; a success whose details say ``not_evaluated`` (no baseline or history
-    to compare with yet) is neither, and says so."""
-    details = verdict.result.get("details")
-    if verdict.success and isinstance(details, dict) and details.get("not_evaluated"):
-        return Outcome.NOT_EVALUATED
-    return Outcome.PASSED if verdict.success else Outcome.FAILED
-
-
 def _judge(item: PlannedExpectation, values: Mapping[str, Any],
            failed: Mapping[str, BaseException], path: str | None = None) -> ExpectationResult:
     error = item.error or next((failed[a] for a in item.aliases.values() if a in failed), None)
@@ -505,6 +488,15 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             "exception_traceback": "".join(traceback.format_exception(error)),
         },
     )
+
+
+def _outcome(verdict: Verdict) -> Outcome:
+    """Passed or failed; a statistical check that had nothing to compare with (no history, no
+    baseline) succeeds but says so in ``details.not_evaluated``: that is its own outcome."""
+    details = verdict.result.get("details")
+    if verdict.success and isinstance(details, Mapping) and details.get("not_evaluated"):
+        return Outcome.NOT_EVALUATED
+    return Outcome.PASSED if verdict.success else Outcome.FAILED
 
 
 def validate_frame(

@@ -112,5 +112,6 @@ def test_a_baseline_without_a_project_is_not_evaluated_and_says_so(project: Path
     assert run.code == 0, run.stderr
     (result,) = json.loads(out.read_text())["results"]
     assert result["success"] is True
-    assert result["result"]["details"]["not_evaluated"].startswith(
-        "no baseline without a validation context")
+    assert result["result"]["details"]["not_evaluated"] is True
+    assert result["result"]["details"]["reason"].startswith("validated without a project's "
+                                                             "results store")

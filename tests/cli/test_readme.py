@@ -218,7 +218,8 @@ def synopsis() -> dict[str, str]:
         match = re.match(r"    integrity ([a-z-]+(?: [a-z-]+)?)\b(.*)", line)
         if match and not line.startswith("    integrity --"):
             words = match.group(1).split()
-            name = " ".join(words[:2]) if words[0] in ("quarantine", "batches") else words[0]
+            name = (" ".join(words[:2]) if words[0] in ("quarantine", "batches", "baseline")
+                    else words[0])
             lines[name] = lines.get(name, "") + " " + line
             last = name
         elif last and re.match(r"    \s{8,}\[", line):
@@ -233,6 +234,7 @@ def cli_options() -> dict[str, list[list[str]]]:
     (but --help and --project, which the README states once), read from the Typer app itself."""
     import typer.main
 
+    import integrity.cli.baseline
     import integrity.cli.batches
     import integrity.cli.quarantine
     import integrity.cli.run

@@ -20,6 +20,7 @@ from integrity.checks.aggregate import CONDITION
 from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
 from integrity.checks.stats import compare as cmp
 from integrity.checks.stats import features as f
+from integrity.checks.stats import outcome
 from integrity.checks.stats import reference as ref
 from integrity.errors import SuiteError, did_you_mean
 
@@ -64,10 +65,16 @@ def _share(value: Any) -> str | None:
 REFERENCE = Arg("reference", (str,), required=True, check=_reference)
 
 
+def unevaluated(reason: str, **details: Any) -> Verdict:
+    """Success that compared nothing, and why (``details.not_evaluated`` and ``reason``, as
+    :func:`~integrity.checks.stats.outcome.not_evaluated` writes them)."""
+    return outcome.not_evaluated(reason, {"observed_value": None, "details": details})
+
+
 def not_evaluated(reason: str, **details: Any) -> Check:
-    """A check that compares nothing and says why: success, ``details.not_evaluated``."""
-    result = {"observed_value": None, "details": {"not_evaluated": reason, **details}}
-    return Check({}, lambda _: Verdict(True, result))
+    """A check that compares nothing and says why (see :func:`unevaluated`)."""
+    verdict = unevaluated(reason, **details)
+    return Check({}, lambda _: verdict)
 
 
 def rows_of(spec: Spec, column: str) -> pl.Expr:
@@ -137,8 +144,7 @@ def distribution_matches_reference(spec: Spec) -> Check:
     def evaluate(m: Mapping[str, Any]) -> Verdict:
         judged = comparison.judge(m["drift"])
         if "not_evaluated" in judged:
-            return Verdict(True, {"observed_value": None, "details": {
-                "not_evaluated": judged["not_evaluated"], "reference": source.label}})
+            return unevaluated(judged["not_evaluated"], reference=source.label)
         verdict = {"reference": source.label, **judged["verdict"]}
         return Verdict(not verdict["drifted"], {"observed_value": verdict,
                                                 "details": judged["details"]})
@@ -188,19 +194,18 @@ def drift_share_less_than(spec: Spec) -> Check:
         judged: dict[str, Any] = {}
         not_judged = dict(skipped)
         for column, comparison in comparisons.items():
-            outcome = comparison.judge(m[column])
-            if "not_evaluated" in outcome:
-                not_judged[column] = outcome["not_evaluated"]
+            judged_one = comparison.judge(m[column])
+            if "not_evaluated" in judged_one:
+                not_judged[column] = judged_one["not_evaluated"]
                 continue
-            v = outcome["verdict"]
+            v = judged_one["verdict"]
             judged[column] = {k: v[k] for k in ("method", "statistic", "threshold", "p_value",
                                                   "drifted")}
             if v.get("new_values"):
                 judged[column]["new_values"] = v["new_values"]
         if not judged:
-            return Verdict(True, {"observed_value": None, "details": {
-                "not_evaluated": "no column could be compared with the reference",
-                "reference": source.label, "columns_not_evaluated": not_judged}})
+            return unevaluated("no column could be compared with the reference",
+                               reference=source.label, columns_not_evaluated=not_judged)
         drifted = [c for c, v in judged.items() if v["drifted"]]
         share = len(drifted) / len(judged)
         observed = {"reference": source.label, "share": share, "max_share": max_share,

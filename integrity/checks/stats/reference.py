@@ -22,6 +22,7 @@ import polars as pl
 
 from integrity.checks.base import Spec
 from integrity.checks.stats import features as f
+from integrity.checks.stats.outcome import NO_CONTEXT
 from integrity.checks.stats.profile import VERSION, build_profile
 from integrity.errors import SuiteError, did_you_mean
 
@@ -84,10 +85,9 @@ def source(spec: Spec, reference: str) -> Source | Missing:
     context = spec.context
     dataset = (context.dataset if context is not None else None) or "this dataset"
     if reference == BASELINE:
-        if context is None:
-            return Missing("no baseline without a validation context: run through the job or "
-                           "`integrity validate --project DIR --dataset NAME`")
-        profile = context.baseline()
+        profile = context.baseline() if context is not None else None
+        if profile is None and (context is None or context.dataset is None):
+            return Missing(NO_CONTEXT)
         if profile is None:
             return Missing(f"{dataset!s} has no baseline yet; set one with `integrity baseline "
                            f"set {dataset}`")
@@ -96,10 +96,9 @@ def source(spec: Spec, reference: str) -> Source | Missing:
                       fix=f"set the baseline again (`integrity baseline set {dataset}`) or "
                           "compare with another reference")
     if reference == PREVIOUS:
-        if context is None:
-            return Missing("no previous batch without a validation context: run through the job "
-                           "or `integrity validate --project DIR --dataset NAME`")
-        history = context.history(1)
+        history = context.history(1) if context is not None else []
+        if not history and (context is None or context.dataset is None):
+            return Missing(NO_CONTEXT)
         if not history:
             return Missing(f"{dataset} has no earlier published batch yet")
         last = history[-1]

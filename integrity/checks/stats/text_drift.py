@@ -41,6 +41,7 @@ from integrity.checks.stats.drift import (
     not_evaluated,
     reference_entry,
     rows_of,
+    unevaluated,
 )
 from integrity.errors import SuiteError, did_you_mean
 
@@ -115,9 +116,8 @@ def text_distribution_matches_reference(spec: Spec) -> Check:
         v = {"rows": value.get("rows") or 0, **(value.get("texts") or {}),
              **(value.get("tokens") or {})}
         if not int(v.get("docs") or 0):
-            return Verdict(True, {"observed_value": None, "details": {
-                "not_evaluated": "the batch holds no texts in the column (all null)",
-                "reference": source.label}})
+            return unevaluated("the batch holds no texts in the column (all null)",
+                               reference=source.label)
         judged: dict[str, dict[str, Any]] = {}
         if "vocabulary" in chosen:
             judged["vocabulary"] = _vocabulary(text, vocabulary, v, threshold, significance)

@@ -14,7 +14,7 @@ import pytest
 from scipy import stats
 
 from integrity import validate
-from integrity.checks.stats.context import FrameContext
+from integrity.checks.stats.context import StaticContext, frame_context
 from integrity.checks.stats.profile import build_profile
 from integrity.engine.polars_engine import validate_frame
 from integrity.errors import SuiteError
@@ -54,11 +54,11 @@ def one(data: pl.DataFrame, kwargs: dict[str, Any], context: Any = None,
 
 
 @pytest.fixture(scope="module")
-def baseline() -> FrameContext:
-    return FrameContext(dataset="orders", baseline=batch(20_000, 1))
+def baseline() -> StaticContext:
+    return frame_context(dataset="orders", baseline=batch(20_000, 1))
 
 
-def test_a_clean_batch_passes_and_says_what_it_compared(baseline: FrameContext) -> None:
+def test_a_clean_batch_passes_and_says_what_it_compared(baseline: StaticContext) -> None:
     result = one(batch(20_000, 2), {"column": "amount", "reference": "baseline"}, baseline)
     assert result.outcome is Outcome.PASSED, result.result
     observed = result.result["observed_value"]
@@ -74,7 +74,7 @@ def test_a_clean_batch_passes_and_says_what_it_compared(baseline: FrameContext) 
 
 
 @pytest.mark.parametrize("column", ["amount", "at"])
-def test_a_shift_of_a_fifth_of_a_standard_deviation_fails(baseline: FrameContext,
+def test_a_shift_of_a_fifth_of_a_standard_deviation_fails(baseline: StaticContext,
                                                          column: str) -> None:
     result = one(batch(20_000, 3, shift=0.25), {"column": column, "reference": "baseline"},
                  baseline)
@@ -88,7 +88,7 @@ def test_a_shift_of_a_fifth_of_a_standard_deviation_fails(baseline: FrameContext
 @pytest.mark.parametrize("method", ["psi", "wasserstein", "jensen_shannon", "hellinger", "ks",
                                     "chi2"])
 def test_every_method_passes_the_clean_batch_and_catches_the_shift(
-        baseline: FrameContext, method: str) -> None:
+        baseline: StaticContext, method: str) -> None:
     clean = one(batch(20_000, 4), {"column": "amount", "reference": "baseline",
                                    "method": method}, baseline)
     shifted = one(batch(20_000, 4, shift=0.3), {"column": "amount", "reference": "baseline",
@@ -99,7 +99,7 @@ def test_every_method_passes_the_clean_batch_and_catches_the_shift(
         "threshold"]
 
 
-def test_a_threshold_and_explicit_bins(baseline: FrameContext) -> None:
+def test_a_threshold_and_explicit_bins(baseline: StaticContext) -> None:
     kwargs = {"column": "amount", "reference": "baseline", "method": "psi", "threshold": 5.0,
               "bins": [30, 40, 50, 60, 70]}
     result = one(batch(20_000, 5, shift=0.3), kwargs, baseline)
@@ -110,7 +110,7 @@ def test_a_threshold_and_explicit_bins(baseline: FrameContext) -> None:
 
 
 def test_categories_unseen_in_the_reference_are_named_never_infinite(
-        baseline: FrameContext) -> None:
+        baseline: StaticContext) -> None:
     data = batch(20_000, 6, extra="fax")
     for method in ("psi", "jensen_shannon", "hellinger", "chi2"):
         result = one(data, {"column": "channel", "reference": "baseline", "method": method},
@@ -126,13 +126,13 @@ def test_categories_unseen_in_the_reference_are_named_never_infinite(
         "email", "chat", "phone", "(other)"]
 
 
-def test_a_share_moved_by_ten_points_fails(baseline: FrameContext) -> None:
+def test_a_share_moved_by_ten_points_fails(baseline: StaticContext) -> None:
     result = one(batch(20_000, 8, channel=(0.6, 0.2, 0.2)),
                  {"column": "channel", "reference": "baseline"}, baseline)
     assert not result.success and result.result["observed_value"]["new_values"] == []
 
 
-def test_booleans_and_small_integer_domains(baseline: FrameContext) -> None:
+def test_booleans_and_small_integer_domains(baseline: StaticContext) -> None:
     assert one(batch(5000, 9), {"column": "ok", "reference": "baseline"}, baseline).success
     rating = one(batch(5000, 9), {"column": "rating", "reference": "baseline"}, baseline)
     assert rating.success and next(b["bin"] for b in rating.result["observed_value"]["bins"]) \
@@ -142,28 +142,29 @@ def test_booleans_and_small_integer_domains(baseline: FrameContext) -> None:
 def test_no_reference_yet_is_not_evaluated_never_a_silent_pass() -> None:
     data = batch(1000, 10)
     cases = [
-        (None, "baseline", "no baseline without a validation context"),
-        (FrameContext(dataset="orders"), "baseline",
+        (None, "baseline", "validated without a project's results store"),
+        (frame_context(), "previous_batch", "validated without a project's results store"),
+        (frame_context(dataset="orders"), "baseline",
          "orders has no baseline yet; set one with `integrity baseline set orders`"),
-        (FrameContext(dataset="orders"), "previous_batch",
+        (frame_context(dataset="orders"), "previous_batch",
          "orders has no earlier published batch yet"),
-        (FrameContext(dataset="orders", history=[{"batch_id": "b1", "profile": None}]),
+        (frame_context(dataset="orders", history=[{"batch_id": "b1", "profile": None}]),
          "previous_batch", "the previous batch 'b1' of orders has no profile recorded"),
     ]
     for context, reference, reason in cases:
         for type_name, kwargs in ((DIST, {"column": "amount"}), (SHARE, {"max_share": 0.5})):
             result = one(data, {**kwargs, "reference": reference}, context, type_name)
             assert result.success and result.outcome is Outcome.NOT_EVALUATED
-            assert result.result["details"]["not_evaluated"].startswith(reason), result.result
+            assert result.result["details"]["reason"].startswith(reason), result.result
 
 
 def test_the_previous_batch_is_the_newest_entry_of_the_history() -> None:
     older, newer = batch(10_000, 11, shift=1.0), batch(10_000, 12)
-    context = FrameContext(dataset="orders", history=[older, newer])
+    context = frame_context(dataset="orders", history=[older, newer])
     result = one(batch(10_000, 13), {"column": "amount", "reference": "previous_batch"}, context)
     assert result.success, result.result
     assert result.result["observed_value"]["reference"] == "the previous batch 'batch-2'"
-    context = FrameContext(dataset="orders", history=[newer, older])
+    context = frame_context(dataset="orders", history=[newer, older])
     assert not one(batch(10_000, 13), {"column": "amount", "reference": "previous_batch"},
                    context).success
 
@@ -254,7 +255,7 @@ def test_an_unknown_method_is_refused_when_the_suite_loads() -> None:
 
 
 def test_a_baseline_of_another_type_is_an_error_naming_it() -> None:
-    context = FrameContext(dataset="orders", baseline=build_profile(
+    context = frame_context(dataset="orders", baseline=build_profile(
         pl.DataFrame({"amount": ["a", "b"]}).lazy()))
     result = one(batch(100, 18), {"column": "amount", "reference": "baseline"}, context)
     assert result.outcome is Outcome.ERROR
@@ -263,7 +264,7 @@ def test_a_baseline_of_another_type_is_an_error_naming_it() -> None:
         result.exception_info["exception_message"]
 
 
-def test_drift_share_counts_the_columns_that_drifted(baseline: FrameContext) -> None:
+def test_drift_share_counts_the_columns_that_drifted(baseline: StaticContext) -> None:
     data = batch(20_000, 19, shift=0.3)
     result = one(data, {"reference": "baseline", "max_share": 0.3}, baseline, SHARE)
     observed = result.result["observed_value"]
@@ -275,7 +276,7 @@ def test_drift_share_counts_the_columns_that_drifted(baseline: FrameContext) -> 
     assert picked.success and picked.result["observed_value"]["share"] == 0.0
 
 
-def test_row_conditions_and_low_memory_chunks_agree(baseline: FrameContext) -> None:
+def test_row_conditions_and_low_memory_chunks_agree(baseline: StaticContext) -> None:
     data = batch(6000, 20)
     kwargs = {"column": "amount", "reference": "baseline",
               "row_condition": 'col("channel")=="email"', "condition_parser": "great_expectations"}

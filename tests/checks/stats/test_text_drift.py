@@ -9,7 +9,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from integrity.checks.stats.context import FrameContext
+from integrity.checks.stats.context import StaticContext, frame_context
 from integrity.engine.polars_engine import validate_frame
 from integrity.errors import SuiteError
 from integrity.suites import parse_suite
@@ -51,12 +51,12 @@ def run(data: pl.DataFrame, context: Any, **kwargs: Any) -> ExpectationResult:
 
 
 @pytest.fixture(scope="module")
-def baseline() -> FrameContext:
-    return FrameContext(dataset="support", baseline=texts(6000, 1))
+def baseline() -> StaticContext:
+    return frame_context(dataset="support", baseline=texts(6000, 1))
 
 
 def test_texts_like_the_reference_pass_and_every_feature_is_reported(
-        baseline: FrameContext) -> None:
+        baseline: StaticContext) -> None:
     result = run(texts(3000, 2), baseline)
     assert result.outcome is Outcome.PASSED, result.result
     observed = result.result["observed_value"]
@@ -69,7 +69,7 @@ def test_texts_like_the_reference_pass_and_every_feature_is_reported(
 
 
 @pytest.mark.parametrize("topic", [BILLING, TRAVEL])
-def test_a_tenth_of_the_texts_on_another_topic_is_drift(baseline: FrameContext,
+def test_a_tenth_of_the_texts_on_another_topic_is_drift(baseline: StaticContext,
                                                        topic: list[str]) -> None:
     result = run(texts(3000, 3, topic=topic, share=0.1), baseline)
     observed = result.result["observed_value"]
@@ -84,7 +84,7 @@ def test_a_tenth_of_the_texts_on_another_topic_is_drift(baseline: FrameContext,
 
 
 def test_another_script_and_more_digits_are_drift_of_their_features(
-        baseline: FrameContext) -> None:
+        baseline: StaticContext) -> None:
     result = run(texts(3000, 4, topic=CYRILLIC, share=0.1), baseline,
                  features=["script", "length"])
     observed = result.result["observed_value"]
@@ -98,24 +98,24 @@ def test_another_script_and_more_digits_are_drift_of_their_features(
     assert classes["classes"]["digits"]["batch"] > classes["classes"]["digits"]["reference"]
 
 
-def test_a_threshold_loosens_the_vocabulary(baseline: FrameContext) -> None:
+def test_a_threshold_loosens_the_vocabulary(baseline: StaticContext) -> None:
     assert run(texts(3000, 6, topic=BILLING, share=0.1), baseline, threshold=0.9,
                features=["vocabulary"]).success
 
 
 def test_no_reference_and_bad_arguments() -> None:
-    result = run(texts(100, 7), FrameContext(dataset="support"))
+    result = run(texts(100, 7), frame_context(dataset="support"))
     assert result.outcome is Outcome.NOT_EVALUATED
-    assert "support has no baseline yet" in result.result["details"]["not_evaluated"]
+    assert "support has no baseline yet" in result.result["details"]["reason"]
     with pytest.raises(SuiteError, match="unknown feature 'langauge'"):
         run(texts(100, 7), None, features=["langauge"])
     numbers = pl.DataFrame({"message": [1.0, 2.0]})
-    wrong = run(numbers, FrameContext(baseline=numbers))
+    wrong = run(numbers, frame_context(baseline=numbers))
     assert wrong.outcome is Outcome.ERROR
     assert "holds Float64, not text" in wrong.exception_info["exception_message"]
 
 
-def test_low_memory_chunks_give_the_same_verdict(baseline: FrameContext) -> None:
+def test_low_memory_chunks_give_the_same_verdict(baseline: StaticContext) -> None:
     data = texts(3000, 8, topic=TRAVEL, share=0.1)
     suite = parse_suite({"name": "t", "expectations": [
         {"type": TEXT, "kwargs": {"column": "message", "reference": "baseline"}}]})
