@@ -21,6 +21,10 @@ from it (numbers: rows drawn with replacement; categories and texts: drawn with 
 shares), compared with ``reference: baseline``. ``independent``: a fresh reference of the batch's
 own size every time, compared with ``reference: previous_batch`` (the harder two-sample case).
 
+Every method's check besides the default runs up to ``--methods-up-to`` rows; fewer shifted and
+text batches than clean ones (``--shift-resamples``, ``--text-resamples``) keep a run at 1M rows
+within minutes (the figures and commands in docs/performance.md, "Drift").
+
     python scripts/bench_drift.py                      # 1k, 100k, 1M; 200/300/300 resamples
     python scripts/bench_drift.py --sizes 1000 100000 --protocol independent
     python scripts/bench_drift.py --smoke --json out.json
@@ -62,7 +66,7 @@ MAX_SHARE = 0.3
 
 
 def suite_for(numeric: Sequence[str], categorical: Sequence[str], text: Sequence[str],
-              reference: str) -> Any:
+              reference: str, methods: bool = True) -> Any:
     expectations: list[dict[str, Any]] = []
 
     def add(type_name: str, label: str, **kwargs: Any) -> None:
@@ -71,12 +75,12 @@ def suite_for(numeric: Sequence[str], categorical: Sequence[str], text: Sequence
 
     for column in numeric:
         add("expect_column_distribution_to_match_reference", f"{column}/default", column=column)
-        for method in NUMERIC_METHODS:
+        for method in NUMERIC_METHODS if methods else ():
             add("expect_column_distribution_to_match_reference", f"{column}/{method}",
                 column=column, method=method)
     for column in categorical:
         add("expect_column_distribution_to_match_reference", f"{column}/default", column=column)
-        for method in CATEGORY_METHODS:
+        for method in CATEGORY_METHODS if methods else ():
             add("expect_column_distribution_to_match_reference", f"{column}/{method}",
                 column=column, method=method)
     for column in text:
@@ -102,7 +106,7 @@ class World:
         self.values = {name: s.draw(self.rng, reference_rows) for name, s in self.numeric.items()}
         self.moments = {name: (float(v.mean()), float(v.std())) for name, v in self.values.items()}
 
-    def reference(self, rows: int | None = None) -> pl.DataFrame:
+    def reference(self, rows: int | None = None) -> tuple[pl.DataFrame, pl.DataFrame | None]:
         """The reference frame (fresh draws of ``rows`` rows when given, else the fixed one)."""
         rng = self.rng
         columns: list[pl.Series] = []
@@ -118,7 +122,8 @@ class World:
                  for name, pools in self.pools.items()]
         return frame, pl.DataFrame(texts) if texts else None
 
-    def batch(self, rows: int, scenario: str, resample: bool) -> tuple[pl.DataFrame, Any]:
+    def batch(self, rows: int, scenario: str, resample: bool) -> pl.DataFrame:
+        """The numeric and categorical columns of one batch in ``scenario``."""
         rng = self.rng
         columns: list[pl.Series] = []
         for name, shape in self.numeric.items():
@@ -139,6 +144,11 @@ class World:
             else:
                 p = shapes.add_category(cat.shares)
             columns.append(shapes.categorical_series(name, p, rows, rng))
+        return pl.DataFrame(columns)
+
+    def texts(self, rows: int, scenario: str) -> pl.DataFrame:
+        """The text columns of one batch in ``scenario``."""
+        rng = self.rng
         texts = []
         for name, pools in self.pools.items():
             shares = shapes.text_shares(pools.shape, len(pools.pools))
@@ -151,22 +161,23 @@ class World:
             else:
                 shares = shapes.replace_texts(shares, topics - 1)  # the smallest, +10 points
             texts.append(pools.draw(shares, rows, rng).alias(name))
-        return pl.DataFrame(columns), pl.DataFrame(texts) if texts else None
+        return pl.DataFrame(texts)
 
 
-def run(size: int, resamples: int, protocol: str, world: World, counts: dict[str, Any],
-        timings: list[float]) -> None:
+def run(size: int, plan: dict[str, int], protocol: str, world: World, counts: dict[str, Any],
+        timings: list[float], methods: bool) -> None:
+    """``plan``: how many batches of each kind to validate ("clean" and "shift" for the
+    numeric and categorical suite, "text" for each scenario of the text suite)."""
     numeric, categorical = list(world.numeric), list(world.categorical)
-    text = list(world.pools)
     reference = "baseline" if protocol == "reference" else "previous_batch"
-    suite = suite_for(numeric, categorical, [], reference)
-    text_suite = suite_for([], [], text, reference) if text else None
+    suite = suite_for(numeric, categorical, [], reference, methods)
+    text_suite = suite_for([], [], list(world.pools), reference) if world.pools else None
     fixed = None
     if protocol == "reference":
         frame, texts = world.reference()
         fixed = (build_profile(frame.lazy()),
                  build_profile(texts.lazy()) if texts is not None else None)
-    for _ in range(resamples):
+    for i in range(max(plan.values())):
         if fixed is None:
             frame, texts = world.reference(size)
             profiles = (build_profile(frame.lazy()),
@@ -174,11 +185,14 @@ def run(size: int, resamples: int, protocol: str, world: World, counts: dict[str
         else:
             profiles = fixed
         for scenario in SCENARIOS:
-            batch, batch_texts = world.batch(size, scenario, resample=protocol == "reference")
-            for the_suite, data, profile in ((suite, batch, profiles[0]),
-                                             (text_suite, batch_texts, profiles[1])):
-                if the_suite is None or data is None or profile is None:
-                    continue
+            jobs: list[tuple[Any, Any, Any]] = []
+            if i < plan["clean" if scenario == "clean" else "shift"]:
+                jobs.append((suite, lambda s=scenario: world.batch(
+                    size, s, resample=protocol == "reference"), profiles[0]))
+            if text_suite is not None and i < plan["text"]:
+                jobs.append((text_suite, lambda s=scenario: world.texts(size, s), profiles[1]))
+            for the_suite, make, profile in jobs:
+                data = make()
                 context = (frame_context(dataset="bench", baseline=profile)
                            if protocol == "reference" else
                            frame_context(dataset="bench", history=[profile]))
@@ -253,8 +267,8 @@ def print_table(size: int, protocol: str, rows: dict[str, dict[str, Any]],
         names = SHIFT_NAMES[row["family"]]
 
         def cell(scenario: str, row: dict[str, Any] = row) -> str:
-            value = row[scenario]
-            return "n/a" if value is None else f"{value:.1%}"
+            value, runs = row[scenario], row[f"{scenario}_runs"]
+            return "n/a" if value is None else f"{value:.1%} of {runs}"
 
         print(f"| {label} | {cell('clean')} | {cell('shift_a')} ({names[0]}) | "
               f"{cell('shift_b')} ({names[1]}) |")
@@ -264,11 +278,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 100_000, 1_000_000])
     parser.add_argument("--resamples", type=int, help="per size (default 200, 300 at 100k+)")
+    parser.add_argument("--shift-resamples", type=int, metavar="N",
+                        help="at most N batches of each shift (default: as many as resamples)")
+    parser.add_argument("--text-resamples", type=int, metavar="N",
+                        help="at most N batches of each scenario for the text checks (default: "
+                             "as many as resamples)")
     parser.add_argument("--protocol", choices=("reference", "independent", "both"),
                         default="reference")
     parser.add_argument("--reference-rows", type=int, default=1_000_000)
     parser.add_argument("--texts-per-topic", type=int, default=50_000)
     parser.add_argument("--no-text", action="store_true", help="leave the text checks out")
+    parser.add_argument("--methods-up-to", type=int, default=100_000, metavar="ROWS",
+                        help="every method's check besides the default up to this batch size "
+                             "(default 100000; the targets are the defaults')")
     parser.add_argument("--seed", type=int, default=20261129)
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
     parser.add_argument("--smoke", action="store_true",
@@ -289,15 +311,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       for s in SCENARIOS}
             timings: list[float] = []
             started = time.perf_counter()
-            run(size, resamples, protocol, world, counts, timings)
+            plan = {"clean": resamples,
+                    "shift": min(resamples, args.shift_resamples or resamples),
+                    "text": min(resamples, args.text_resamples or resamples)}
+            run(size, plan, protocol, world, counts, timings, size <= args.methods_up_to)
             rows = summarise(counts)
             seconds = float(np.mean(timings)) if timings else 0.0
             print_table(size, protocol, rows, seconds)
             missed = targets(size, rows) if protocol == "reference" else []
             all_missed += [f"{size:,} rows: {m}" for m in missed]
-            print(f"\n{resamples} resamples in {time.perf_counter() - started:.0f} s; "
+            print(f"\n{plan} batches in {time.perf_counter() - started:.0f} s; "
                   + ("targets met" if not missed else f"{len(missed)} targets missed"))
-            figures[f"{protocol}/{size}"] = {"resamples": resamples, "checks": rows,
+            figures[f"{protocol}/{size}"] = {"resamples": plan, "checks": rows,
                                              "validation_seconds": seconds, "missed": missed}
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

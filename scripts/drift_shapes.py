@@ -146,7 +146,8 @@ def add_category(p: np.ndarray, share: float = 0.05) -> np.ndarray:
 
 def categorical_series(name: str, shares: np.ndarray, n: int, rng: Rng) -> pl.Series:
     labels = pl.Series([f"{name}:{i}" for i in range(shares.size - 1)] + [f"{name}:new"])
-    codes = rng.choice(shares.size, size=n, p=shares / shares.sum())
+    cumulative = np.cumsum(shares / shares.sum())
+    codes = np.minimum(np.searchsorted(cumulative, rng.random(n), side="right"), shares.size - 1)
     return labels.gather(codes).alias(name)
 
 

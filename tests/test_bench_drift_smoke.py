@@ -25,6 +25,6 @@ def test_bench_drift_reports_every_check_with_no_false_alarm_and_every_shift_cau
     for label, row in defaults.items():
         assert row["clean"] == 0.0, (label, row)
         assert row["shift_a"] == row["shift_b"] == 1.0, (label, row)
-        assert row["clean_runs"] == figures["resamples"] > 0
+        assert row["clean_runs"] == figures["resamples"]["clean"] > 0
     assert figures["missed"] == []
-    assert "| normal/default | 0.0% | 100.0% (mean +0.2 SD, additive) |" in done.stdout
+    assert "| normal/default | 0.0% of 3 | 100.0% of 3 (mean +0.2 SD, additive) |" in done.stdout

@@ -144,3 +144,27 @@ def test_baseline_set_and_show(tmp_path: Path) -> None:
     as_json = json.loads(integrity("baseline", "show", "feedback", "--json", *p).stdout)
     assert as_json["kind"] == "rolling" and as_json["rolling"] == 7
     assert integrity("baseline", "show", "nope", *p).code == 2
+
+
+def test_a_baseline_of_another_type_exits_2_naming_the_suite_and_the_fix(tmp_path: Path) -> None:
+    import polars as pl
+
+    root = project_with_history(tmp_path / "p")
+    # A curated sample whose ratings were exported as words: a baseline of another type.
+    pl.DataFrame({"rating": ["good", "bad", "good"]}).write_parquet(root / "sample.parquet")
+    done = integrity("baseline", "set", "feedback", "--file", "sample.parquet", "--project",
+                     str(root))
+    assert done.code == 0, done.stderr
+    suite = tmp_path / "drift.json"
+    suite.write_text(json.dumps({"name": "d", "expectations": [
+        {"type": "expect_column_distribution_to_match_reference",
+         "kwargs": {"column": "rating", "reference": "baseline"}}]}))
+    data = tmp_path / "today.csv"
+    write_csv(data, range(0, 300))
+    found = integrity("validate", str(data), "--suite", str(suite), "--project", str(root),
+                      "--dataset", "feedback")
+    assert found.code == 2 and "Traceback" not in found.stderr, found.stderr
+    (line,) = found.stderr.splitlines()
+    assert line.startswith(f"error: {suite}"), line
+    assert ("the baseline of feedback holds column 'rating' as String, but the batch's is Int64; "
+            "set the baseline again (`integrity baseline set feedback`)") in line, line

@@ -11,7 +11,7 @@ A column drifted when a strict test says the difference is not sampling noise (p
 :data:`SIGNIFICANCE`) *and* the method's distance says it is large enough to matter (above its
 threshold); a value the reference does not list that now holds at least :data:`NEW_VALUE_SHARE`
 of the batch (more than the reference allows, by the same test) is drift on its own. The method
-and the thresholds are explained in docs/statistics.md ("Drift").
+and the thresholds, and what they measured: docs/performance.md ("Drift").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ profile of the newest earlier published batch) or a Parquet/CSV/NDJSON file rela
 file (see :mod:`~integrity.checks.stats.reference`). Without a baseline or an earlier batch yet,
 the expectation passes with ``details.not_evaluated`` saying why, and its outcome is
 ``not_evaluated``, never a silent pass. How a column is compared: :mod:`~integrity.checks.stats.
-compare`; the method and its figures: docs/statistics.md ("Drift").
+compare`; the figures: docs/performance.md ("Drift").
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ import polars as pl
 #: At most this many rows of a batch enter a column's distribution (a stratified sample beyond).
 #: The tests' power and the distances' precision are saturated well below it: a 0.02 SD
 #: difference is already significant at 250,000 rows, and a distance's sampling error is below
-#: 0.005 (docs/statistics.md, "Drift").
+#: 0.005 (docs/performance.md, "Drift").
 SAMPLE_ROWS = 250_000
 
 #: At most this many texts enter the text features (tokenizing costs about 2 us per token).
