@@ -7,6 +7,7 @@ choices. Secrets are written as ``${ENV_VAR}`` references and resolved only when
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -29,6 +30,47 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+AlertEvent = Literal["failure", "quarantine", "staleness"]
+ALERT_EVENTS: tuple[str, ...] = ("failure", "quarantine", "staleness")
+
+
+class AlertConfig(_Model):
+    """One alert destination: a webhook that receives Slack-compatible JSON (``{"text": ...}``).
+
+    Written under ``alerts:`` in ``integrity.yaml`` (every dataset) or in a dataset's definition
+    (that dataset only: it replaces the project's list; ``alerts: []`` silences the dataset)."""
+
+    webhook: str
+    """The URL to POST to (http or https). Write its secret parts as ``${ENV}`` references: the
+    resolved URL is never logged, stored or shown in an error."""
+    on: list[AlertEvent] = Field(default_factory=lambda: _all_events())
+    """Which incidents to report: ``failure`` (a run failed), ``quarantine`` (rows were held),
+    ``staleness`` (no new rows for longer than the dataset's ``freshness.max_age``)."""
+    remind_after: dt.timedelta | None = Field(default=dt.timedelta(days=1), gt=dt.timedelta(0))
+    """An incident still open is reported again at most this often (ISO 8601, e.g. ``PT12H``;
+    null: never). Between reminders a recurring failure sends nothing."""
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds one message may take, its retries included; a run never waits longer for it (a
+    message not delivered in time is retried by the next run or scheduler check)."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Further attempts after a failed one (connection refused, timeout, HTTP 429 or 5xx)."""
+
+
+def _all_events() -> list[AlertEvent]:
+    return ["failure", "quarantine", "staleness"]
+
+
+def _alert_list(value: Any) -> Any:
+    return [value] if isinstance(value, Mapping) else value
+
+
+class FreshnessConfig(_Model):
+    """How long a dataset's source may stay silent before that is an incident."""
+
+    max_age: dt.timedelta = Field(gt=dt.timedelta(0))
+    """Longest time without new rows (ISO 8601 duration, e.g. ``PT6H``)."""
+
+
 class ProjectConfig(_Model):
     """``integrity.yaml`` at the project root: defaults every dataset shares."""
 
@@ -38,6 +80,13 @@ class ProjectConfig(_Model):
     """Where published and quarantined data go unless a dataset says otherwise."""
     connectors_dir: str = "connectors"
     expectations_dir: str = "expectations"
+    alerts: list[AlertConfig] = Field(default_factory=list)
+    """Where failures, quarantines and stale sources are reported (see :class:`AlertConfig`)."""
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _one_or_more_alerts(cls, value: Any) -> Any:
+        return _alert_list(value)
 
 
 class ConnectorConfig(_Model):
@@ -88,8 +137,18 @@ class DatasetConfig(_Model):
     default_action: Action = "quarantine_rows"
     """Action of expectations whose ``meta.action`` is not set."""
     schedule: str | None = None
-    """Cron expression or interval for ``integrity schedule`` (a later feature)."""
+    """When ``integrity schedule start`` runs the dataset: a cron expression (``*/15 * * * *``)
+    or an interval (``every 15m``); see :mod:`integrity.triggers`."""
+    freshness: FreshnessConfig | None = None
+    """``{max_age: PT6H}``: an incident when no new rows arrived for longer than that."""
+    alerts: list[AlertConfig] | None = None
+    """This dataset's alert destinations, instead of the project's (None: the project's)."""
     description: str = ""
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _one_or_more_alerts(cls, value: Any) -> Any:
+        return _alert_list(value)
 
     @field_validator("name")
     @classmethod

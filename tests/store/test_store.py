@@ -97,7 +97,7 @@ def test_open_migrates_a_private_sqlite_file(tmp_path: Path) -> None:
             journal = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
     assert {"alembic_version", "runs", "batches", "expectation_results", "watermarks",
             "quarantine", "audit"} <= tables
-    assert version == "0001"
+    assert version == connect.HEAD_REVISION
     assert journal == "wal"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -133,7 +133,7 @@ def _sqlite_schema(path: Path, *, build_fresh: bool) -> list[tuple[Any, ...]]:
 def test_migrations_produce_exactly_the_schema_module(tmp_path: Path) -> None:
     migrated = _sqlite_schema(tmp_path / "alembic" / "integrity.db", build_fresh=False)
     built = _sqlite_schema(tmp_path / "fresh" / "integrity.db", build_fresh=True)
-    assert ("0001",) in migrated
+    assert (connect.HEAD_REVISION,) in migrated
     # A new store built straight from schema.py is the same database the migrations make.
     assert built == migrated
 
