@@ -14,7 +14,7 @@ import yaml
 from integrity.alerts import incidents
 from integrity.errors import ConnectorError, LockedError, StoreError
 from integrity.job import Project, run
-from integrity.job.alerting import RunOutcome, after_run, is_transient
+from integrity.job.alerting import RunOutcome, after_run, check_datasets, is_transient
 from tests.cli.test_run_cli import cli
 from tests.job.test_run import HEADER, make_project, write_csv
 from tests.webhook import closed_port, webhook
@@ -131,6 +131,22 @@ def test_a_silent_source_is_stale_even_when_runs_find_nothing(tmp_path: Path) ->
         fresh = RunOutcome.of_summary(run(project, "feedback"))
         assert after_run(project, fresh) == []
         assert events(hook.bodies()) == [("staleness", "opened"), ("staleness", "resolved")]
+
+
+def test_the_scheduler_check_trips_staleness_and_sends_what_runs_could_not(tmp_path: Path) -> None:
+    write_csv(tmp_path / "src" / "feedback.csv", range(0, 5))
+    make_project(tmp_path)
+    with webhook(statuses=[503, 503]) as hook:  # down for the run's two attempts
+        project = with_alerts(tmp_path, [{"webhook": hook.url, "retries": 1}],
+                              dataset={"freshness": {"max_age": "PT1H"}})
+        run(project, "feedback")
+        failed = RunOutcome("feedback", "failed", error="source timed out", transient=True)
+        (problem,) = after_run(project, failed)
+        assert "HTTP 503, 2 attempts" in problem
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
+        with project.open_store() as store:  # no run ends: the scheduler's minute check
+            assert check_datasets(project, store, project.dataset_names(), now=later) == []
+        assert sorted(events(hook.bodies())) == [("failure", "opened"), ("staleness", "opened")]
 
 
 def test_a_source_that_never_had_rows_is_stale_from_its_first_run(tmp_path: Path) -> None:

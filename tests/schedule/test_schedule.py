@@ -21,11 +21,14 @@ from tests.job.test_run import HEADER, make_project, published_ids, quarantined_
 from tests.schedule.helpers import (
     assert_no_overlap,
     finished_runs,
+    free_port,
     runs,
     start,
     wait_until,
 )
 from tests.webhook import webhook
+
+CANARY = "canary-5e0c93d1b7a24f6e"
 
 
 def scheduled(root: Path, name: str, schedule: str, *, bad: tuple[int, ...] = (),
@@ -43,20 +46,24 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
-def test_bad_schedules_are_refused_at_start_and_by_check_config(tmp_path: Path) -> None:
+def test_bad_schedules_and_alerts_are_refused_at_start_and_by_check_config(tmp_path: Path) -> None:
     scheduled(tmp_path, "orders", "61 * * * *")
     scheduled(tmp_path, "refunds", "every 15x")
     scheduled(tmp_path, "tickets", "every 15m")
+    with_alerts(tmp_path, [{"webhook": "https://hooks.example/${UNSET_HOOK_7C1}"}])
     started = integrity("schedule", "start", "--project", str(tmp_path), "--metrics-port", "0")
     checked = integrity("check-config", "--project", str(tmp_path))
     for result in (started, checked):
         assert result.code == 2, result
-        errors = [line for line in result.stderr.splitlines() if line.strip()]
-        assert len(errors) == 2, result.stderr
+        errors = sorted(line for line in result.stderr.splitlines() if line.strip())
+        assert len(errors) == 3, result.stderr
         assert errors[0].startswith(f"error: {tmp_path}/connectors/orders.yaml: schedule: '61 * * * *'")
         assert "maximum value (59)" in errors[0] and "'every 15m'" in errors[0]
         assert errors[1].startswith(f"error: {tmp_path}/connectors/refunds.yaml: schedule: 'every 15x'")
+        assert errors[2].startswith(f"error: {tmp_path}/integrity.yaml: alerts[0].webhook: secret "
+                                    "${UNSET_HOOK_7C1} is not set")
     assert not (tmp_path / "state" / "integrity.db").exists()  # nothing was started
+    with_alerts(tmp_path, [])
 
     for name in ("orders", "refunds", "tickets"):
         path = tmp_path / "connectors" / f"{name}.yaml"
@@ -71,9 +78,11 @@ def test_scheduled_runs_metrics_alerts_list_and_a_clean_stop(tmp_path: Path) -> 
     scheduled(tmp_path, "refunds", "every 1s")
     (tmp_path / "src" / "refunds.csv").write_text(HEADER + "1,C-1,3,a,extra\n", encoding="utf-8")
     db = tmp_path / "state" / "integrity.db"
+    down = f"http://127.0.0.1:{free_port()}/hook/${{HOOK_TOKEN}}"  # nothing listens there
     with webhook() as hook:
-        with_alerts(tmp_path, [{"webhook": hook.url}])
-        scheduler = start(tmp_path)
+        with_alerts(tmp_path, [{"webhook": f"{hook.url}/hook/${{HOOK_TOKEN}}"},
+                               {"webhook": down, "timeout": 1, "retries": 1}])
+        scheduler = start(tmp_path, env={"HOOK_TOKEN": CANARY})
         try:
             wait_until(lambda: len(finished_runs(db, "orders")) >= 3
                        and len(finished_runs(db, "refunds")) >= 3, 90, "three runs of each")
@@ -83,13 +92,20 @@ def test_scheduled_runs_metrics_alerts_list_and_a_clean_stop(tmp_path: Path) -> 
             with Store.open(f"sqlite:///{db}") as store:
                 batches = store.batches("orders")
                 history = store.runs("refunds", limit=1000)
-            second = integrity("schedule", "start", "--project", str(tmp_path), "--metrics-port", "0")
+            second = integrity("schedule", "start", "--project", str(tmp_path), "--metrics-port", "0",
+                               env={"HOOK_TOKEN": CANARY})
         finally:
             code = scheduler.stop(signal.SIGTERM)
         log = scheduler.log()
         assert code == 0, log
         bodies = hook.bodies()
     assert "Traceback" not in log and "scheduler stopped" in log
+    # The receiver that is down is a warning in the log, and the webhook's secret is nowhere.
+    assert "warning: alerts" not in log and "webhook #2 (127.0.0.1): the opened message" in log
+    assert CANARY not in log + exposition
+    for file in (tmp_path / "state").rglob("*"):
+        if file.is_file():
+            assert CANARY.encode() not in file.read_bytes(), file
 
     # Both datasets ran on their own, in child processes; orders published every row once.
     assert published_ids(tmp_path, "orders") == [i for i in range(15) if i != 3]
@@ -121,7 +137,7 @@ def test_scheduled_runs_metrics_alerts_list_and_a_clean_stop(tmp_path: Path) -> 
     # One scheduler per store.
     assert second.code == 2 and "another `integrity schedule start` is running" in second.stderr
 
-    listed = integrity("schedule", "list", "--project", str(tmp_path))
+    listed = integrity("schedule", "list", "--project", str(tmp_path), env={"HOOK_TOKEN": CANARY})
     assert listed.code == 0, listed
     rows = {line.split("│")[1].strip(): [c.strip() for c in line.split("│")[2:-1]]
             for line in listed.stdout.splitlines() if line.startswith("│")}
@@ -177,6 +193,6 @@ def test_a_run_that_crashes_does_not_take_the_scheduler_down(tmp_path: Path) -> 
     try:
         wait_until(lambda: [r for r in runs(db, "orders") if r[2] in ("quarantined", "empty")], 60)
     finally:
-        assert again.stop() == 0
+        assert again.stop(signal.SIGINT) == 0  # Ctrl-C stops it as cleanly as SIGTERM
     assert published_ids(tmp_path, "orders") == [i for i in range(10) if i != 3]
     assert quarantined_ids(tmp_path, "orders") == [3]
