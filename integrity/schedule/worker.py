@@ -11,6 +11,7 @@ and the scheduler itself carries on.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -28,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     from integrity.job import Project, run
     from integrity.job.alerting import RunOutcome, run_secrets
 
+    gc.freeze()  # what the imports left lives until exit: no collection walks it (as the CLI does)
     try:
         project = Project.load(args.project)
         outcome = RunOutcome.of_summary(run(project, args.dataset))
@@ -43,4 +45,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    # Everything the run wrote is durable and the outcome is sent: skip the interpreter's teardown
+    # of polars, SQLAlchemy and pydantic (a tenth of a run's CPU, fifty runs a minute).
+    os._exit(code)
