@@ -15,13 +15,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from integrity.durations import duration_problem, zone_problem
 from integrity.errors import ConfigError, SecretMissingError
 from integrity.yamlfile import read_yaml
 
 Action = Literal["quarantine_batch", "quarantine_rows", "warn"]
 ACTIONS: tuple[str, ...] = ("quarantine_batch", "quarantine_rows", "warn")
+
+LateRows = Literal["quarantine", "warn", "drop"]
+LATE_ROWS: tuple[str, ...] = ("quarantine", "warn", "drop")
 
 _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -64,11 +68,33 @@ def _alert_list(value: Any) -> Any:
     return [value] if isinstance(value, Mapping) else value
 
 
-class FreshnessConfig(_Model):
-    """How long a dataset's source may stay silent before that is an incident."""
+class LineageConfig(_Model):
+    """``lineage:`` in ``integrity.yaml``: where each run's OpenLineage event goes (Marquez,
+    DataHub, a file). Sending never fails or holds up a run: a problem becomes a note in the run's
+    summary."""
 
-    max_age: dt.timedelta = Field(gt=dt.timedelta(0))
-    """Longest time without new rows (ISO 8601 duration, e.g. ``PT6H``)."""
+    transport: Literal["file", "http"]
+    path: str | None = None
+    """file: the JSON-lines file events are appended to (relative to the project root)."""
+    url: str | None = None
+    """http: the lineage server's base URL (e.g. http://marquez:5000); may hold ``${ENV}``."""
+    endpoint: str = "api/v1/lineage"
+    """http: the path events are POSTed to, under ``url``."""
+    api_key: str | None = None
+    """http: sent as ``Authorization: Bearer ...``; write it as ``${ENV}``."""
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds a run waits for the event to be sent, retries included, before going on without."""
+    namespace: str = "integrity"
+    """The OpenLineage namespace of the jobs and datasets integrity reports."""
+
+    @model_validator(mode="after")
+    def _target(self) -> LineageConfig:
+        if self.transport == "file" and not self.path:
+            raise ValueError("transport 'file' needs path: the file events are appended to")
+        if self.transport == "http" and not self.url:
+            raise ValueError("transport 'http' needs url: the lineage server, e.g. "
+                             "http://marquez:5000")
+        return self
 
 
 class ProjectConfig(_Model):
@@ -87,6 +113,8 @@ class ProjectConfig(_Model):
     @classmethod
     def _one_or_more_alerts(cls, value: Any) -> Any:
         return _alert_list(value)
+    lineage: LineageConfig | None = None
+    """Send an OpenLineage run event after every run (see :class:`LineageConfig`)."""
 
 
 class ConnectorConfig(_Model):
@@ -124,6 +152,25 @@ class QuarantineConfig(_Model):
     """Folder for quarantined rows (default: <data_root>/quarantine/<dataset>); kept private (0700)."""
 
 
+class FreshnessConfig(_Model):
+    """How recent the dataset's newest published row must be: a run that finds no new rows while
+    the newest is older than ``max_age`` fails (exit 1), since a silent source is an incident."""
+
+    max_age: str | int | float
+    """ISO-8601 duration (``PT6H``, ``P1D``) or a number of seconds."""
+    column: str | None = None
+    """The time column whose newest published value dates the dataset (default: the cursor
+    column; without either, the time rows were last published)."""
+
+    @field_validator("max_age")
+    @classmethod
+    def _duration(cls, value: str | int | float) -> str | int | float:
+        problem = duration_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
 class DatasetConfig(_Model):
     """``connectors/<dataset>.yaml``: one dataset's source, suite and destinations."""
 
@@ -136,14 +183,31 @@ class DatasetConfig(_Model):
     quarantine: QuarantineConfig = Field(default_factory=QuarantineConfig)
     default_action: Action = "quarantine_rows"
     """Action of expectations whose ``meta.action`` is not set."""
+    late_rows: LateRows = "quarantine"
+    """What happens to rows a cursor watermark alone would skip: rows whose cursor is NULL, and
+    late rows (cursor below the watermark, arrived after it moved). ``quarantine``: held for a
+    steward with a reason naming the cursor column; ``warn``: validated and published like any
+    row, with a warning recorded; ``drop``: counted and recorded, not published. Either way they
+    are reported once, never again on later runs."""
     schedule: str | None = None
     """When ``integrity schedule start`` runs the dataset: a cron expression (``*/15 * * * *``)
     or an interval (``every 15m``); see :mod:`integrity.triggers`."""
-    freshness: FreshnessConfig | None = None
-    """``{max_age: PT6H}``: an incident when no new rows arrived for longer than that."""
     alerts: list[AlertConfig] | None = None
     """This dataset's alert destinations, instead of the project's (None: the project's)."""
     description: str = ""
+    freshness: FreshnessConfig | None = None
+    """``{max_age: PT6H}``: see :class:`FreshnessConfig`; also an alert incident (staleness) when no
+    new rows arrived for longer than that."""
+    timezone: str = "UTC"
+    """The IANA time zone of the dataset's naive timestamps (text or datetimes without an offset)."""
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        problem = zone_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @field_validator("alerts", mode="before")
     @classmethod
@@ -188,7 +252,8 @@ def _explain(path: Path, exc: ValidationError) -> ConfigError:
     problems = []
     for err in exc.errors():
         where = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        problems.append(f"{path}: field '{where}': {err['msg']}")
+        # pydantic prefixes our validators' messages with "Value error, ": they say it better.
+        problems.append(f"{path}: field '{where}': {err['msg'].removeprefix('Value error, ')}")
     return ConfigError("\n".join(problems))
 
 

@@ -122,6 +122,10 @@ class ValidationResult:
             "successful_expectations": ok,
             "unsuccessful_expectations": evaluated - ok,
             "success_percent": (100.0 * ok / evaluated) if evaluated else None,
+            # Counted apart: they succeed (as GX counts them) but compared nothing (no history
+            # or baseline yet); the CLI shows them apart from the passes.
+            "not_evaluated_expectations": sum(1 for r in self.results
+                                              if r.outcome is Outcome.NOT_EVALUATED),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,13 +154,16 @@ class BatchInfo:
     """ISO-8601 UTC timestamp."""
     row_count: int
     content_hash: str
+    notes: dict[str, Any] = field(default_factory=dict)
+    """What the pull noticed beside the rows, counted: NULL-cursor and late rows set apart, files
+    waiting to settle or changed after they were taken, links refused (JSON-able)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset, "batch_id": self.batch_id, "source": self.source,
             "watermark_from": self.watermark_from, "watermark_to": self.watermark_to,
             "pulled_at": self.pulled_at, "row_count": self.row_count,
-            "content_hash": self.content_hash,
+            "content_hash": self.content_hash, "notes": dict(self.notes),
         }
 
 

@@ -97,10 +97,14 @@ def row(i: int, rng: random.Random, cursor: str | None) -> tuple[Any, ...]:
 
 
 def csv_text(rows: list[tuple[Any, ...]]) -> str:
-    lines = ["id,customer_id,rating,text"]
-    for i, customer, rating, text, _ in rows:
-        lines.append(f"{i},{customer or ''},{rating},{text}")
-    return "\n".join(lines) + "\n"
+    import csv
+    import io
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["id", "customer_id", "rating", "text"])
+    writer.writerows((i, customer or "", rating, text) for i, customer, rating, text, _ in rows)
+    return out.getvalue()
 
 
 class Producer:
@@ -286,12 +290,15 @@ def integrity(root: Path, *args: str) -> subprocess.Popen[bytes]:
                             stdin=subprocess.DEVNULL)
 
 
-def held_entries(root: Path) -> list[str]:
+def open_entries(root: Path) -> list[str]:
+    """Entries a steward may still decide: held, or with a release or reject under way (a killed
+    decision, which the next command touching the entry finishes or turns around)."""
     sys.path.insert(0, str(ROOT))
     from integrity.job import Project
 
     with Project.load(root).open_store() as store:
-        return [e.id for e in store.quarantine_entries(DATASET, "held")]
+        return [e.id for e in store.quarantine_entries(DATASET)
+                if e.status in ("held", "releasing", "rejecting")]
 
 
 def drive(root: Path, kills: int, rng: random.Random, tally: Tally) -> None:
@@ -299,7 +306,7 @@ def drive(root: Path, kills: int, rng: random.Random, tally: Tally) -> None:
     made = 0
     while made < kills:
         pick = rng.random()
-        held = held_entries(root) if pick >= 0.7 else []
+        held = open_entries(root) if pick >= 0.7 else []
         if pick < 0.7 or not held:
             name, proc = "run", integrity(root, "run", DATASET)
         else:

@@ -15,6 +15,7 @@ LAYERS: dict[str, int] = {
     "integrity.types": 0,
     "integrity.jsonable": 0,
     "integrity.yamlfile": 0,
+    "integrity.durations": 0,
     "integrity.checks": 1,
     "integrity.suites": 1,
     "integrity.config": 1,

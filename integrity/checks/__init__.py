@@ -26,6 +26,7 @@ from integrity.checks import (  # noqa: F401  (imported to register their expect
     table,
 )
 from integrity.checks.base import BUILTIN, Registry
+from integrity.checks.stats import freshness, history  # noqa: F401  (register their expectations)
 
 
 def builtin_registry() -> Registry:

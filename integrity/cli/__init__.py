@@ -11,7 +11,16 @@ from integrity.cli.app import app, settle_imports
 
 def main() -> None:
     """Console entry point (``integrity``)."""
-    from integrity.cli import batches, config, quarantine, run, schedule, validate  # noqa: F401  (register commands)
+    from integrity.cli import (  # noqa: F401  (register commands)
+        baseline,
+        batches,
+        config,
+        kpi,
+        quarantine,
+        run,
+        schedule,
+        validate,
+    )
 
     try:
         app()

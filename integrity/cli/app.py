@@ -10,6 +10,7 @@ Rich prints it: customer text is hostile, to the terminal as much as to Rich's m
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -126,7 +127,7 @@ def reason_text(reason: Mapping[str, Any], *, brief: bool = False) -> str:
     if reason.get("error"):
         error = str(reason["error"])
         return f"the suite could not run: {short(error, 100) if brief else error}"
-    name = str(reason.get("expectation_type") or "?")
+    name = str(reason.get("expectation_type") or reason.get("check") or "?")
     text = name.removeprefix("expect_") if brief else name
     if reason.get("expectation_index") is not None:
         text = f"#{reason['expectation_index']} {text}"
@@ -176,6 +177,21 @@ def guard(data: str | None = None) -> Iterator[None]:
                    "(set INTEGRITY_DEBUG=1 for the traceback).", EXIT_INTERNAL) from None
 
 
+def parse_now(text: str | None) -> dt.datetime | None:
+    """``--now`` as an aware datetime (naive means UTC); a value that is not a timestamp exits 2."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise fail(f"--now {text!r} is not an ISO-8601 timestamp; write e.g. "
+                   "2025-03-14T09:00:00Z") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+NowOpt = Annotated[str | None, typer.Option(
+    "--now", help="The clock freshness checks age from, ISO-8601 (e.g. 2025-03-14T09:00:00Z; "
+                  "naive means UTC): for backfills and rehearsals. Default: the wall clock.")]
 ProjectOpt = Annotated[Path, typer.Option("--project", "-p", help="Project folder (holds integrity.yaml).")]
 StewardOpt = Annotated[str, typer.Option("--steward", "-s", help="Who decides (recorded in the audit).")]
 NoteOpt = Annotated[str | None, typer.Option("--note", "-m")]

@@ -6,6 +6,7 @@ definition, unreachable source, another run holding the lock). Heavy imports sta
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 
 from integrity.cli.app import (
     EXIT_INPUT,
+    NowOpt,
     ProjectOpt,
     app,
     clean,
@@ -21,6 +23,7 @@ from integrity.cli.app import (
     fail,
     guard,
     out,
+    parse_now,
     print_indented,
     reason_text,
     settle_imports,
@@ -40,6 +43,7 @@ def run(
                        "watermark; rows earlier runs took are never published again.")] = None,
     end: Annotated[str | None, typer.Option("--to", help="Backfill up to this cursor value.")] = None,
     project: ProjectOpt = Path("."),
+    now: NowOpt = None,
     new_store: Annotated[bool, typer.Option(
         "--new-store", help="Create the results store even though earlier runs left state here "
                             "(staged batches, published markers, quarantine): its watermarks start "
@@ -60,15 +64,22 @@ def run(
         if not names:
             raise fail("name a dataset, or pass --all. Datasets: "
                        + (", ".join(proj.dataset_names()) or "none (add connectors/<name>.yaml)"))
+        clock = parse_now(now)
         codes: dict[str, int] = {}
+        stale: list[str] = []
         for name in names:
-            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end))
+            summary = _run_one(proj, name, _cursor_value(start), _cursor_value(end), clock)
             codes[name] = summary.exit_code if summary else EXIT_INPUT
+            if summary is not None and summary.stale:
+                stale.append(name)
         if len(names) > 1:
             counts = [sum(1 for c in codes.values() if c == k) for k in (0, 1, EXIT_INPUT)]
             failed = [n for n, c in codes.items() if c == EXIT_INPUT]
-            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1]} with quarantined rows, "
-                      f"{counts[2]} failed" + (f" ({clean(', '.join(failed))})" if failed else "") + ".")
+            out.print(f"{len(names)} datasets: {counts[0]} clean, {counts[1] - len(stale)} with "
+                      "quarantined rows, "
+                      + (f"{len(stale)} stale ({clean(', '.join(stale))}), " if stale else "")
+                      + f"{counts[2]} failed" + (f" ({clean(', '.join(failed))})" if failed else "")
+                      + ".")
         raise typer.Exit(max(codes.values()))
 
 
@@ -85,7 +96,8 @@ def _cursor_value(text: str | None) -> Any:
             return text
 
 
-def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
+def _run_one(proj: Any, name: str, start: Any, end: Any,
+             now: dt.datetime | None = None) -> RunSummary | None:
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from integrity import job
@@ -97,7 +109,7 @@ def _run_one(proj: Any, name: str, start: Any, end: Any) -> RunSummary | None:
                   console=err, transient=True) as progress:
         task = progress.add_task(clean(f"{name}: starting"), total=None)
         try:
-            summary = job.run(proj, name, start=start, end=end,
+            summary = job.run(proj, name, start=start, end=end, now=now,
                               progress=lambda msg: progress.update(task, description=clean(f"{name}: {msg}")))
         except IntegrityError as exc:
             for message in str(exc).splitlines() or [str(exc)]:  # a suite's problems: one each
@@ -134,8 +146,14 @@ def _print_summary(summary: RunSummary) -> None:
         out.print(f"{clean(summary.dataset)}: {clean(note)}")
     for warning in summary.suite_warnings:
         warn(f"dataset {summary.dataset!r}: {warning}")
-    if not summary.batches:
+    if summary.freshness is not None:  # the pull found no new rows (a recovered batch aside)
+        from integrity.job.freshness import describe
+
+        line = clean(describe(summary.dataset, summary.freshness))
+        out.print(line + (" [bold red](exit 1)[/]" if summary.stale else ""))
+    elif not summary.batches:
         out.print(f"{clean(summary.dataset)}: no new rows.")
+    if not summary.batches:
         return
     table = Table(title=f"{clean(summary.dataset)} (run {summary.run_id})", title_justify="left")
     table.add_column("batch", no_wrap=True)  # whole, so it can be pasted into `integrity batches`
@@ -148,8 +166,16 @@ def _print_summary(summary: RunSummary) -> None:
     for b in summary.batches:
         _print_batch_notes(b)
     held = any(b.quarantined_rows or b.quarantine_ids for b in summary.batches)
+    dropped = sum(b.dropped_rows for b in summary.batches)
+    warned = any(b.late_action == "warn" and (b.late_rows or b.null_cursor_rows)
+                 for b in summary.batches)
     verdict = ("something was quarantined (exit 1)" if held
                else "rows taken earlier fail the suite today (exit 1)" if summary.quarantined
+               else "every row published, but the source is stale (exit 1)" if summary.stale
+               else f"{dropped} late or NULL-cursor rows dropped (late_rows: drop), every other row "
+                    "published (exit 0)" if dropped
+               else "every row published, late or NULL-cursor rows among them (late_rows: warn) "
+                    "(exit 0)" if warned
                else "every row published (exit 0)")
     out.print(f"{clean(summary.dataset)}: {verdict}.")
 
@@ -175,6 +201,8 @@ def _print_batch_notes(b: BatchOutcome) -> None:
         out.print("  warnings only (nothing held):")
         for reason in b.warnings:
             print_indented(clean(reason_text(reason)), 4)
+    for line in b.notes:  # late rows and what happened to them; files left alone
+        out.print(f"  batch {batch}: {clean(line)}", soft_wrap=True)
     for qid in b.quarantine_ids:
         out.print(f"  quarantined as {clean(qid)}; review it with\n"
                   f"    integrity quarantine show {clean(qid)}")

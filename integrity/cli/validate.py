@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import json
 import sys
 from collections.abc import Mapping
@@ -14,6 +16,7 @@ from integrity.cli.app import (
     EXIT_FAILED,
     EXIT_INPUT,
     EXIT_PASSED,
+    NowOpt,
     app,
     clean,
     clean_json,
@@ -21,6 +24,7 @@ from integrity.cli.app import (
     fail,
     guard,
     out,
+    parse_now,
     settle_imports,
     short,
     value_text,
@@ -32,7 +36,7 @@ from integrity.jsonable import jsonable
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
-    from integrity.types import ExpectationResult, ValidationResult
+    from integrity.types import ExpectationResult, ValidationContext, ValidationResult
 
 _ENGINES = available_engines()
 
@@ -66,6 +70,14 @@ def validate(
         "--allow-ragged", help="Keep CSV rows with the wrong number of fields (every field in "
                                "the _integrity_ragged column); each fails a built-in row-level "
                                "check instead of the file being refused.")] = False,
+    project: Annotated[Path | None, typer.Option(
+        "--project", "-p", help="Project folder whose results store supplies the history and "
+                                "baseline of --dataset (default: the current folder).")] = None,
+    dataset: Annotated[str | None, typer.Option(
+        "--dataset", "-d", help="Compare with this dataset's history and baseline (history, "
+                                "freshness and drift checks); without it they are not "
+                                "evaluated.")] = None,
+    now: NowOpt = None,
 ) -> None:
     """Validate DATA against a suite. Exit 0 if it passes, 1 if it fails, 2 on bad input."""
     with guard(data):
@@ -79,9 +91,13 @@ def validate(
                                               engine=engine, tables=tables,
                                               allow_ragged=allow_ragged)))
             raise typer.Exit(EXIT_PASSED)
-        result = api.validate(data, suite, result_format=result_format, engine=engine,
-                              low_memory=low_memory, tables=tables,
-                              allow_ragged=allow_ragged)
+        if project is not None and dataset is None:
+            raise fail("--project names where the dataset's history is kept; name the dataset "
+                       "too (--dataset NAME)")
+        with _context(project, dataset, suite, parse_now(now)) as context:
+            result = api.validate(data, suite, result_format=result_format, engine=engine,
+                                  low_memory=low_memory, tables=tables,
+                                  allow_ragged=allow_ragged, context=context)
         for warning in result.meta.get("suite_warnings") or []:
             warn(str(warning))
         if json_out is not None:
@@ -129,6 +145,22 @@ def expectations(
             table.add_row(f"[bold]{clean(definition.type)}[/]\n  [dim]{clean(args)}[/]",
                           clean(definition.family))
         out.print(table)
+
+
+def _context(project: Path | None, dataset: str | None, suite: str,
+             now: dt.datetime | None) -> contextlib.AbstractContextManager[ValidationContext | None]:
+    """The dataset's history from its project's results store; without a dataset, nothing to
+    compare with (only the clock, when --now sets it)."""
+    if dataset is None:
+        if now is None:
+            return contextlib.nullcontext()
+        from integrity.checks.stats.context import StaticContext
+
+        return contextlib.nullcontext(StaticContext(dataset=None, clock=now,
+                                                    folder=Path(suite).resolve().parent))
+    from integrity.job.context import project_context
+
+    return project_context(project or Path("."), dataset, str(Path(suite).resolve()), now)
 
 
 def _tables(specs: list[str]) -> dict[str, str]:
@@ -188,9 +220,12 @@ def _print_result(result: ValidationResult, data: str) -> None:
     verdict = "[bold green]PASSED[/]" if result.success else "[bold red]FAILED[/]"
     percent = stats["success_percent"]
     seconds = result.meta.get("validation_seconds")
+    skipped = stats.get("not_evaluated_expectations") or 0
     out.print(
-        f"{verdict}: {stats['successful_expectations']} of {stats['evaluated_expectations']} "
-        f"expectations passed ({_pct(percent)}) in {result.queries} "
+        f"{verdict}: {stats['successful_expectations'] - skipped} of "
+        f"{stats['evaluated_expectations']} expectations passed"
+        + (f", {skipped} not evaluated (nothing to compare with yet)" if skipped else "")
+        + f" ({_pct(percent if not skipped else _share(stats))}) in {result.queries} "
         f"quer{'y' if result.queries == 1 else 'ies'}"
         + (f", {seconds:.3f} s" if isinstance(seconds, int | float) else "") + "."
     )
@@ -202,6 +237,8 @@ def _badge(item: ExpectationResult) -> str:
         return "[green]yes[/]"
     if outcome == "failed":
         return "[red]NO[/]"
+    if outcome == "not_evaluated":
+        return "[yellow]skip[/]"
     return "[yellow]" + clean(outcome.upper()) + "[/]"
 
 
@@ -226,6 +263,9 @@ def _observed(item: ExpectationResult) -> str:
         message = item.exception_info.get("exception_message") or "raised an exception"
         return short(str(message).splitlines()[0], 70)
     result = item.result
+    details = result.get("details")
+    if item.outcome.value == "not_evaluated" and isinstance(details, Mapping):
+        return f"not evaluated: {details.get('reason') or 'nothing to compare with'}"
     if "unexpected_count" in result:
         count = result["unexpected_count"]
         text = f"{count} unexpected"
@@ -238,7 +278,21 @@ def _observed(item: ExpectationResult) -> str:
             text += f": {shown}" + (" …" if len(sample) > 3 else "")
         return text
     if "observed_value" in result:
-        return short(value_text(result["observed_value"]), 70)
+        return short(value_text(result["observed_value"]), 70) + _against(details)
+    return ""
+
+
+def _against(details: Any) -> str:
+    """What a statistical check compared its observed value with (history range, age limit)."""
+    if not isinstance(details, Mapping):
+        return ""
+    if isinstance(details.get("expected_range"), list) and len(details["expected_range"]) == 2:
+        low, high = details["expected_range"]
+        score = details.get("score")
+        return (f" (history: {value_text(low)} to {value_text(high)}"
+                + (f", score {score:.2f}" if isinstance(score, int | float) else "") + ")")
+    if details.get("age") is not None:
+        return f" (age {details['age']}, max_age {details.get('max_age')})"
     return ""
 
 
@@ -255,6 +309,13 @@ def _error_line(suite: str, index: int, item: ExpectationResult,
     return (f"{suite}: expectation #{index} ({item.config.type}) on {cols}"
             + (f" ({types})" if types else "")
             + f" could not run: {first.rstrip('.')}. {run_error_fix(item.config)}.")
+
+
+def _share(stats: Mapping[str, Any]) -> float | None:
+    """The share of expectations that passed, the not-evaluated ones counted apart."""
+    total = stats["evaluated_expectations"]
+    passed = stats["successful_expectations"] - stats["not_evaluated_expectations"]
+    return 100.0 * passed / total if total else None
 
 
 def _pct(value: float | None) -> str:

@@ -135,22 +135,29 @@ def probe(file: Path, separator: str, columns: Sequence[int]) -> Probe:
         return "skip"
 
     names = [f"f{i}" for i in sorted({0, *columns})]
+    # One thread, and the reader closed when done: a read-ahead thread of pyarrow's still alive
+    # when a short command exits aborts the process ("terminate called without an active
+    # exception"), and polars reads the file with all cores right after anyway.
     reader = pcsv.open_csv(
         file,
-        read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22),
+        read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22,
+                                      use_threads=False),
         parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True,
                                          invalid_row_handler=on_invalid),
         convert_options=pcsv.ConvertOptions(include_columns=names,
                                             column_types=dict.fromkeys(names, pa.string()),
                                             strings_can_be_null=True))
     first = True
-    for batch in reader:
-        if first:  # the header row is the first row read
-            batch, first = batch.slice(1), False
-        for position in columns:
-            column = batch.column(f"f{position}")
-            if position not in found.valued and column.null_count < len(column):
-                found.valued.add(position)
+    try:
+        for batch in reader:
+            if first:  # the header row is the first row read
+                batch, first = batch.slice(1), False
+            for position in columns:
+                column = batch.column(f"f{position}")
+                if position not in found.valued and column.null_count < len(column):
+                    found.valued.add(position)
+    finally:
+        reader.close()
     return found
 
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 import polars as pl
 
 from integrity.checks import builtin_registry
-from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec
+from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec, Verdict
 from integrity.checks.condition import parse_condition
 from integrity.checks.families import resolve_parameter
 from integrity.checks.out_of_core import row_chunks
@@ -463,8 +463,7 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             result = {} if item.result_format is ResultFormat.BOOLEAN_ONLY else verdict.result
             if item.partial_limit == 0:  # GX leaves the partial lists out altogether
                 result = {k: v for k, v in result.items() if not k.startswith("partial_")}
-            return ExpectationResult(item.config, verdict.success, result,
-                                     Outcome.PASSED if verdict.success else Outcome.FAILED)
+            return ExpectationResult(item.config, verdict.success, result, _outcome(verdict))
     assert error is not None
     if not item.catch:
         if isinstance(error, SuiteError) and error.path is None:
@@ -489,6 +488,15 @@ def _judge(item: PlannedExpectation, values: Mapping[str, Any],
             "exception_traceback": "".join(traceback.format_exception(error)),
         },
     )
+
+
+def _outcome(verdict: Verdict) -> Outcome:
+    """Passed or failed; a statistical check that had nothing to compare with (no history, no
+    baseline) succeeds but says so in ``details.not_evaluated``: that is its own outcome."""
+    details = verdict.result.get("details")
+    if verdict.success and isinstance(details, Mapping) and details.get("not_evaluated"):
+        return Outcome.NOT_EVALUATED
+    return Outcome.PASSED if verdict.success else Outcome.FAILED
 
 
 def validate_frame(

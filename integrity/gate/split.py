@@ -18,7 +18,10 @@ each other, its regex ran out of time) has failed, as in GX, and acts under its 
 records it and holds nothing, as for any failure the steward chose to accept; ``quarantine_batch``
 holds the batch; ``quarantine_rows`` holds the whole batch too, because which rows it would reject
 is exactly what could not be computed (its reason says so). One that was not evaluated holds the
-batch whatever its action: we never publish what we could not check.
+batch whatever its action: we never publish what we could not check. The exception is a statistical
+check that succeeded with nothing to compare against (no history or baseline yet; its result says
+``details.not_evaluated``): every row was checked by the rest of the suite, and holding the batch
+would keep it out of the very history that check waits for.
 
 Every row ends in exactly one place: the held-row mask is computed once, ``published`` is the rows
 where it is False and ``quarantined`` the rows where it is True, and the heights are checked.
@@ -121,7 +124,7 @@ def decide(frame: pl.DataFrame, plan: Plan, result: ValidationResult, *, default
                         "could not be identified") if action == "quarantine_rows" else ""
                 batch_reasons.append(_reason(item, outcome, "quarantine_batch",
                                              f"could not run ({message}); the batch is held{rows}"))
-        elif outcome.outcome is Outcome.NOT_EVALUATED:
+        elif outcome.outcome is Outcome.NOT_EVALUATED and not outcome.success:
             batch_reasons.append(_reason(item, outcome, "quarantine_batch",
                                          "was not evaluated; the batch is held because unchecked "
                                          "rows are never published"))

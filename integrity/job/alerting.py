@@ -25,6 +25,7 @@ import sqlalchemy as sa
 
 from integrity.alerts import Destination, Event, deliver, destinations, record
 from integrity.config import DatasetConfig, redact, referenced_secrets
+from integrity.durations import duration_problem, parse_duration
 from integrity.errors import ConnectorError, IntegrityError, LockedError, StoreError, first_line
 from integrity.job.project import Project
 from integrity.store import Store
@@ -214,15 +215,8 @@ def max_age(dataset: DatasetConfig | None) -> dt.timedelta | None:
         getattr(freshness, "max_age", None)
     if isinstance(value, dt.timedelta):
         return value
-    if isinstance(value, int | float):
-        return dt.timedelta(seconds=value)
-    if isinstance(value, str):
-        from pydantic import TypeAdapter, ValidationError
-
-        try:
-            return TypeAdapter(dt.timedelta).validate_python(value)
-        except ValidationError:
-            return None
+    if isinstance(value, str | int | float) and not duration_problem(value):
+        return parse_duration(value)
     return None
 
 

@@ -1,22 +1,22 @@
 """``/metrics`` of the scheduler (Prometheus text format, prometheus_client), per dataset.
 
-Two sources, one registry:
+Three sources, one registry:
 
-- the results store, read at each scrape (:func:`store_metrics`): runs and batches by status, rows
-  published and quarantined, the last run's status and time, the last success, the last arrival
-  of rows, open alert incidents. Counters derived from the store only grow, so they are counters;
-  they are the same whichever process ran the dataset (the scheduler or ``integrity run``).
+- the integrity KPI (:class:`integrity.kpi.prometheus.KpiCollector`, see docs/kpi.md): batches by
+  verdict, rows by outcome, the rows each indicator held, score, pass and quarantine ratios, times
+  to detect and resolve, freshness lag, coverage;
+- the results store's run log, read at each scrape (:func:`store_metrics`): runs by status, the
+  last run's status and time, the last success, the last arrival of rows, open alert incidents.
+  Counters derived from the store only grow, so they are counters; they are the same whichever
+  process ran the dataset (the scheduler or ``integrity run``);
 - the scheduler itself (:class:`SchedulerMetrics`): attempts by outcome, retries, runs missed or
   refused because the previous one was still going, runs going on now, run durations, next runs.
-
-:data:`STORE_COLLECTOR` is the one line to change to serve the integrity KPI's own exporter
-(``integrity.kpi``) instead of :func:`store_metrics`, once it exists.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
+from integrity.kpi.prometheus import KpiCollector
 from integrity.store import Store
 from integrity.store import schema as t
 
@@ -43,11 +44,6 @@ def store_metrics(store: Store) -> Iterator[Metric]:
                             .where(runs.c.id.in_(latest))).all()
         success = conn.execute(sa.select(runs.c.dataset, sa.func.max(runs.c.finished_at))
                                .where(runs.c.status.in_(SUCCESS)).group_by(runs.c.dataset)).all()
-        rows = conn.execute(sa.select(
-            batches.c.dataset, batches.c.status, sa.func.count(),
-            sa.func.coalesce(sa.func.sum(batches.c.published_rows), 0),
-            sa.func.coalesce(sa.func.sum(batches.c.quarantined_rows), 0),
-        ).group_by(batches.c.dataset, batches.c.status)).all()
         arrival = conn.execute(sa.select(batches.c.dataset, sa.func.max(batches.c.created_at))
                                .where(batches.c.row_count > 0).group_by(batches.c.dataset)).all()
         open_incidents = conn.execute(
@@ -81,23 +77,6 @@ def store_metrics(store: Store) -> Iterator[Metric]:
             ok.add_metric([dataset], _seconds(finished))
     yield ok
 
-    batch_total = CounterMetricFamily("integrity_batches", "Batches pulled, by status.",
-                                      labels=["dataset", "status"])
-    published = CounterMetricFamily("integrity_rows_published", "Rows published.", labels=["dataset"])
-    held = CounterMetricFamily("integrity_rows_quarantined", "Rows quarantined.", labels=["dataset"])
-    sums: dict[str, list[int]] = {}
-    for dataset, status, count, pub, quar in rows:
-        batch_total.add_metric([dataset, status], count)
-        totals = sums.setdefault(dataset, [0, 0])
-        totals[0] += int(pub)
-        totals[1] += int(quar)
-    for dataset, (pub_rows, held_rows) in sorted(sums.items()):
-        published.add_metric([dataset], pub_rows)
-        held.add_metric([dataset], held_rows)
-    yield batch_total
-    yield published
-    yield held
-
     fresh = GaugeMetricFamily("integrity_last_arrival_timestamp_seconds",
                               "When rows of the dataset last arrived: its newest batch with rows "
                               "(Unix time).", labels=["dataset"])
@@ -114,16 +93,12 @@ def store_metrics(store: Store) -> Iterator[Metric]:
     yield incident
 
 
-STORE_COLLECTOR: Callable[[Store], Iterable[Metric]] = store_metrics
-"""What ``/metrics`` serves from the store (point it at the KPI exporter once there is one)."""
-
-
 class _StoreCollector(Collector):
     def __init__(self, store: Store) -> None:
         self._store = store
 
     def collect(self) -> Iterable[Metric]:
-        return list(STORE_COLLECTOR(self._store))
+        return list(store_metrics(self._store))
 
     def describe(self) -> Iterable[Metric]:
         return []  # registering must not query the store
@@ -149,7 +124,8 @@ class _NextRuns(Collector):
 class SchedulerMetrics:
     """The scheduler's own counters, and the registry ``/metrics`` serves."""
 
-    def __init__(self, store: Store, next_runs: Callable[[], dict[str, dt.datetime | None]]) -> None:
+    def __init__(self, store: Store, next_runs: Callable[[], dict[str, dt.datetime | None]],
+                 max_age: Mapping[str, float] | None = None) -> None:
         self.registry = CollectorRegistry()
         self.attempts = Counter("integrity_schedule_attempts", "Scheduled run attempts, by outcome "
                                 "(clean, quarantined, empty, failed, locked, stopped).",
@@ -167,6 +143,7 @@ class SchedulerMetrics:
                                   "Wall time of scheduled runs (child process included).",
                                   buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600),
                                   registry=self.registry)
+        self.registry.register(KpiCollector(store, max_age=max_age))
         self.registry.register(_StoreCollector(store))
         self.registry.register(_NextRuns(next_runs))
 

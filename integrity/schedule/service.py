@@ -30,6 +30,7 @@ from integrity.errors import ConfigError, LockedError, printable
 from integrity.job import Project
 from integrity.job.alerting import RunOutcome, after_run, check_datasets, targets
 from integrity.job.preflight import ConfigProblems
+from integrity.kpi import max_ages
 from integrity.schedule.metrics import SchedulerMetrics, serve
 from integrity.schedule.runner import Children, Policy, fix_crashed_runs, run_child, with_retries
 from integrity.store import Store
@@ -176,7 +177,8 @@ class Service:
                               f"{store.url_for_display}; one scheduler per store: stop that one "
                               "first (or give this project its own store_url).") from None
         try:
-            self._metrics = SchedulerMetrics(store, self._next_runs)
+            self._metrics = SchedulerMetrics(store, self._next_runs,
+                                            max_ages(self.project.loadable_datasets()))
             self._serve_metrics()
             jobs = SQLAlchemyJobStore(engine=store.engine.execution_options(**{WRITE_OPTION: True}),
                                       tablename=JOB_TABLE)

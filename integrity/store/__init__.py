@@ -14,6 +14,7 @@ The schema migrates itself (Alembic) when a store is opened; see ``schema.py`` f
 
 from __future__ import annotations
 
+from integrity.store.history import BASELINE_KINDS, BaselineRecord, BatchHistory
 from integrity.store.records import (
     BATCH_STATUSES,
     FINAL_BATCH_STATUSES,
@@ -26,12 +27,15 @@ from integrity.store.records import (
 from integrity.store.store import DEFAULT_URL, Store
 
 __all__ = [
+    "BASELINE_KINDS",
     "BATCH_STATUSES",
     "DEFAULT_URL",
     "FINAL_BATCH_STATUSES",
     "QUARANTINE_DECISIONS",
     "QUARANTINE_STATUSES",
     "AuditRecord",
+    "BaselineRecord",
+    "BatchHistory",
     "BatchRecord",
     "QuarantineRecord",
     "Store",

@@ -38,7 +38,7 @@ BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "integrity_write"
 """Execution option that makes SQLite open the transaction with BEGIN IMMEDIATE."""
-HEAD_REVISION = "alerts01"
+HEAD_REVISION = "0004"
 """The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
 _MIGRATION_LOCK_KEY = 0x696E746567726974  # "integrit": serializes concurrent migrations on PostgreSQL
 
@@ -346,11 +346,13 @@ def _first_use_lock(engine: Engine) -> Iterator[None]:
 
 def _build_fresh(conn: sa.Connection) -> bool:
     """Create the newest schema and stamp it, if the database has none of our tables yet."""
+    from integrity.store.kpi_views import create_views
     from integrity.store.schema import metadata
 
     if _our_tables(conn):
         return False
     metadata.create_all(conn)
+    create_views(conn)
     version = sa.Table("alembic_version", sa.MetaData(),
                        sa.Column("version_num", sa.String(32), nullable=False),
                        sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"))

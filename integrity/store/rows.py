@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from integrity.store.records import BatchRecord, QuarantineRecord, iso, parse_iso
-from integrity.types import ExpectationResult
+from integrity.types import BatchInfo, ExpectationResult
 
 
 def batch_record(row: sa.Row[Any]) -> BatchRecord:
@@ -58,8 +59,57 @@ def _number(value: Any, kind: type[int] | type[float]) -> Any:
     return kind(value) if math.isfinite(value) else None
 
 
+def arrival(info: BatchInfo) -> dt.datetime | None:
+    """When the batch was pulled (``BatchInfo.pulled_at``), or None when that is not a timestamp."""
+    try:
+        return parse_iso(info.pulled_at, field="pulled_at") if info.pulled_at else None
+    except ValueError:
+        return None
+
+
+def family_of(expectation_type: str) -> str | None:
+    """The expectation's family in the built-in catalogue (None for a type it does not know)."""
+    from integrity.checks import builtin_registry  # the catalogue is loaded wherever results are
+
+    definition = builtin_registry().definitions.get(expectation_type)
+    return definition.family if definition is not None else None
+
+
+def tag_of(meta: Mapping[str, Any]) -> str | None:
+    """An expectation's ``meta.tag``: the indicator name stewards group its holds under."""
+    tag = meta.get("tag")
+    return tag if isinstance(tag, str) and tag else None
+
+
+def held_by(reasons: Sequence[Mapping[str, Any]], rows: int) -> dict[int, int]:
+    """How many of a quarantine entry's ``rows`` each expectation (by index) held, from the gate's
+    reasons: all of them for a batch-level hold, its unexpected rows for a row-level one (a row held
+    by two expectations counts for both); ``warn`` holds nothing."""
+    held: dict[int, int] = {}
+    for reason in reasons:
+        index = reason.get("expectation_index")
+        if not isinstance(index, int) or isinstance(index, bool):
+            continue
+        if reason.get("action") == "quarantine_batch":
+            count = rows
+        elif reason.get("action") == "quarantine_rows":
+            count = min(_number(reason.get("unexpected_count"), int) or 0, rows)
+        else:
+            continue
+        held[index] = max(held.get(index, 0), count)
+    return held
+
+
+def result_counts(results: Sequence[ExpectationResult] | None) -> dict[str, int | None]:
+    """A batch's ``expectations`` and ``failed_expectations`` (None: the suite could not run)."""
+    if results is None:
+        return {"expectations": None, "failed_expectations": None}
+    return {"expectations": len(results),
+            "failed_expectations": sum(1 for r in results if not r.success)}
+
+
 def result_row(index: int, r: ExpectationResult, *, batch_id: str, dataset: str, run_id: int,
-                suite_name: str, at: Any) -> dict[str, Any]:
+               suite_name: str, at: Any, held_rows: int = 0) -> dict[str, Any]:
     kwargs = dict(r.config.kwargs)
     columns = _columns_of(kwargs)
     column = kwargs["column"] if isinstance(kwargs.get("column"), str) else (
@@ -73,4 +123,6 @@ def result_row(index: int, r: ExpectationResult, *, batch_id: str, dataset: str,
             "unexpected_count": _number(res.get("unexpected_count"), int),
             "unexpected_percent": _number(res.get("unexpected_percent"), float),
             "element_count": _number(res.get("element_count"), int),
-            "kwargs": kwargs, "result": r.to_dict(), "created_at": at}
+            "kwargs": kwargs, "result": r.to_dict(), "created_at": at,
+            "tag": tag_of(r.config.meta or {}), "family": family_of(r.config.type),
+            "held_rows": held_rows}

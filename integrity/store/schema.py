@@ -87,8 +87,18 @@ batches = sa.Table(
     sa.Column("quarantined_rows", sa.BigInteger, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("completed_at", UTCDateTime, nullable=True),
+    # Added by revision 0003, for the KPI views (docs/kpi.md): the batch's arrival (the
+    # connector's pull) and how many of its expectations ran and failed (None: the suite could
+    # not run on it).
+    sa.Column("pulled_at", UTCDateTime, nullable=True),
+    sa.Column("expectations", sa.Integer, nullable=True),
+    sa.Column("failed_expectations", sa.Integer, nullable=True),
     sa.Index("ix_batches_dataset_created_at", "dataset", "created_at"),
     sa.Index("ix_batches_dataset_status", "dataset", "status"),
+    # The KPI views read verdicts through this index alone (it covers what they read: the JSON
+    # columns stay on disk), and find each dataset's newest batch at its end.
+    sa.Index("ix_batches_kpi", "dataset", "completed_at", "status", "published_rows",
+             "quarantined_rows", "failed_expectations", "pulled_at"),
 )
 
 expectation_results = sa.Table(
@@ -112,8 +122,21 @@ expectation_results = sa.Table(
     sa.Column("kwargs", JSONValue, nullable=False),
     sa.Column("result", JSONValue, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # Added by revision 0003: the expectation's ``meta.tag``, its family in the catalogue, and
+    # how many of the batch's rows it held (the whole batch for a batch-level hold).
+    sa.Column("tag", sa.Text, nullable=True),
+    sa.Column("family", sa.Text, nullable=True),
+    sa.Column("held_rows", sa.BigInteger, nullable=True),
     sa.Index("ix_expectation_results_history", "dataset", "expectation_type", "column_name"),
     sa.Index("ix_expectation_results_batch_id", "batch_id"),
+    # The KPI views read failures and holds only, a few percent of the results: partial indexes
+    # that cover what the views read, so the results' JSON is never touched.
+    sa.Index("ix_expectation_results_failures", "dataset", "created_at", "expectation_type",
+             "column_name", "tag", "family", "held_rows", "unexpected_count", "success",
+             sqlite_where=sa.text("NOT success"), postgresql_where=sa.text("NOT success")),
+    sa.Index("ix_expectation_results_held", "dataset", "created_at", "expectation_type", "tag",
+             "family", "held_rows",
+             sqlite_where=sa.text("held_rows > 0"), postgresql_where=sa.text("held_rows > 0")),
 )
 
 watermarks = sa.Table(
@@ -152,6 +175,40 @@ audit = sa.Table(
     sa.Column("details", JSONValue, nullable=True),
     sa.Index("ix_audit_dataset_at", "dataset", "at"),
 )
+
+batch_metrics = sa.Table(
+    "batch_metrics", metadata,
+    sa.Column("batch_id", sa.Text, sa.ForeignKey("batches.batch_id"), primary_key=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("completed_at", UTCDateTime, nullable=False),
+    sa.Column("row_count", sa.BigInteger, nullable=False),
+    sa.Column("newest_at", UTCDateTime, nullable=True),
+    sa.Column("metrics", JSONValue, nullable=False),
+    sa.Column("profile", JSONValue, nullable=True),
+    sa.Index("ix_batch_metrics_dataset_completed_at", "dataset", "completed_at"),
+)
+"""What history checks and baselines read of each batch that published rows, computed over the rows
+it published (never the held ones): their count, the newest value of the dataset's time column,
+the column metrics its suite's history checks ask for (``{column: {metric: value}}``), and the
+mergeable profile its drift checks use (opaque JSON; never raw rows)."""
+
+baselines = sa.Table(
+    "baselines", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=True),
+    sa.Column("rolling", sa.Integer, nullable=True),
+    sa.Column("profile", JSONValue, nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=False),
+    sa.Column("note", sa.Text, nullable=True),
+    sa.Index("ix_baselines_dataset_id", "dataset", "id"),
+)
+"""Every baseline set for a dataset; the latest is the one in force. ``kind`` is ``batch`` (the
+profile of one published batch, ``source`` its id), ``file`` (a profile of a data file, ``source``
+its path) or ``rolling`` (no stored profile: the last ``rolling`` published batches' profiles,
+merged when a check asks)."""
 
 alert_incidents = sa.Table(
     "alert_incidents", metadata,

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from integrity.errors import StoreError
 from integrity.store import connect, locks, rows
 from integrity.store import schema as t
+from integrity.store.history import BatchHistory, HistoryStore
 from integrity.store.records import (
     FINAL_BATCH_STATUSES,
     QUARANTINE_DECISIONS,
@@ -41,7 +42,7 @@ MIN_PREFIX = 4
 """The shortest id prefix (of a quarantine entry or a batch) accepted in place of the full id."""
 
 
-class Store:
+class Store(HistoryStore):
     """The results store. Open it with :meth:`open`; it is a context manager that closes itself."""
 
     def __init__(self, engine: Engine, url: URL, lock_dir: Path | None, *,
@@ -186,14 +187,16 @@ class Store:
                 batch_id=info.batch_id, dataset=info.dataset, run_id=run_id, status="pending",
                 info=info.to_dict(), row_count=info.row_count, watermark_before=watermark_before,
                 watermark_after=watermark_after, published_rows=0, quarantined_rows=0,
-                created_at=utcnow(), completed_at=None))
+                created_at=utcnow(), completed_at=None, pulled_at=rows.arrival(info)))
 
     def complete_batch(self, batch_id: str, *, status: str, published_rows: int,
                        quarantined_rows: int, result: ValidationResult | None,
                        watermark: dict[str, Any] | None,
-                       quarantine: Sequence[QuarantineRecord] = ()) -> None:
+                       quarantine: Sequence[QuarantineRecord] = (),
+                       history: BatchHistory | None = None) -> None:
         """Finish a pending batch in ONE transaction: status and counts, every expectation result,
-        the quarantine entries, and the dataset's watermark (when ``watermark`` is not None).
+        the quarantine entries, the dataset's watermark (when ``watermark`` is not None) and what
+        it leaves for history checks and baselines (``history``, when it published rows).
 
         Calling it again for a batch already completed changes nothing, so a recovered run cannot
         record a batch twice.
@@ -213,7 +216,8 @@ class Store:
                 sa.update(t.batches)
                 .where(t.batches.c.batch_id == batch_id, t.batches.c.status == "pending")
                 .values(status=status, published_rows=published_rows,
-                        quarantined_rows=quarantined_rows, completed_at=now))
+                        quarantined_rows=quarantined_rows, completed_at=now,
+                        **rows.result_counts(result.results if result is not None else None)))
             row = conn.execute(sa.select(t.batches.c.dataset, t.batches.c.run_id)
                                .where(t.batches.c.batch_id == batch_id)).first()
             if row is None:
@@ -222,12 +226,18 @@ class Store:
                 return
             dataset, run_id = row.dataset, row.run_id
             if result is not None and result.results:
+                held: dict[int, int] = {}
+                for entry in quarantine:
+                    for index, count in rows.held_by(entry.reasons, entry.rows).items():
+                        held[index] = held.get(index, 0) + count
                 conn.execute(sa.insert(t.expectation_results), [
                     rows.result_row(i, r, batch_id=batch_id, dataset=dataset, run_id=run_id,
-                                suite_name=result.suite_name, at=now)
+                                    suite_name=result.suite_name, at=now, held_rows=held.get(i, 0))
                     for i, r in enumerate(result.results)])
             if quarantine:
                 conn.execute(sa.insert(t.quarantine), [rows.quarantine_row(q) for q in quarantine])
+            if history is not None:
+                self._record_history(conn, batch_id, dataset, now, history)
             if watermark is not None:
                 self._set_watermark(conn, dataset, watermark, batch_id, now)
 

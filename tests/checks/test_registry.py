@@ -50,7 +50,7 @@ needs_schemas = pytest.mark.skipif(not SCHEMAS.is_dir(),
 
 
 #: Families of integrity's own expectation types (beyond GX's catalogue).
-OWN_FAMILIES = {"poison"}
+OWN_FAMILIES = {"poison", "freshness", "history"}
 
 
 @needs_schemas

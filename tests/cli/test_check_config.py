@@ -98,7 +98,7 @@ def test_every_problem_is_one_line_and_all_are_listed(project: Project) -> None:
         "integrity.yaml: store_url: the results store URL 'sqlite:/state/integrity.db' is not a URL",
         "binary.yaml: a binary file, not YAML text (a NUL byte at offset 8)",
         "bomb.yaml: its aliases expand",
-        "dots.yaml: field 'name': Value error, use letters, digits, '_', '-' and '.' only, without '..'",
+        "dots.yaml: field 'name': use letters, digits, '_', '-' and '.' only, without '..'",
         f"dataset name '{long_name}': is 201 characters long; use at most 200",
         "pub.yaml: publish.url: secret ${INTEGRITY_T_CC_UNSET} is not set",
     ]
@@ -224,7 +224,8 @@ def test_relative_paths_resolve_against_the_project_from_any_working_directory(t
         db.execute("CREATE TABLE feedback (id INTEGER, customer_id TEXT, rating INTEGER, text TEXT)")
         db.executemany("INSERT INTO feedback VALUES (?, ?, ?, ?)",
                        [(i, f"C-{i}", 3, f"t{i}") for i in range(4)])
-    make_project(root, name="labels", connector={"type": "files", "params": {"path": "landing/*.csv"}},
+    make_project(root, name="labels", connector={"type": "files", "params": {"path": "landing/*.csv",
+                                                                  "settle_seconds": 0}},
                  publish={"kind": "jsonl", "path": "out/published"},
                  extra={"quarantine": {"path": "out/held"}})
     make_project(root, name="feedback", suite=SUITE, store_url="state/integrity.db",

@@ -29,7 +29,7 @@ WIDTH = 100
 SKIPPED = "…"
 JOB_COMMANDS = ("run", "quarantine", "batches")
 CHECK_ROOT = "/srv/support"
-GROUPS = ("quarantine", "batches", "schedule")
+GROUPS = ("quarantine", "batches", "baseline", "schedule")
 """Command groups: their synopsis lines name two words (``quarantine show``)."""
 """Where the README's check-config example pretends its project is."""
 
@@ -235,6 +235,7 @@ def cli_options() -> dict[str, list[list[str]]]:
     (but --help and --project, which the README states once), read from the Typer app itself."""
     import typer.main
 
+    import integrity.cli.baseline
     import integrity.cli.batches
     import integrity.cli.quarantine
     import integrity.cli.run

@@ -91,7 +91,7 @@ def test_the_job_commands_escape_data_and_column_names(tmp_path: Path) -> None:
         {"type": "expect_column_values_to_be_in_set",
          "kwargs": {"column": COLUMN, "value_set": ["ok"]}, "meta": {"action": "warn"}}]}
     project = make_project(tmp_path, suite=suite,
-                           connector={"type": "files", "params": {"path": str(source)}})
+                           connector={"type": "files", "params": {"path": str(source), "settle_seconds": 0}})
     root = ["--project", str(project.root)]
     summary = cli("run", "feedback", *root)
     assert summary.code == 1, summary.stderr
@@ -115,7 +115,7 @@ def test_a_suite_that_cannot_run_is_reported_escaped_in_the_run_summary(tmp_path
     suite = {"name": "s", "expectations": [{"type": "expect_column_values_to_not_be_null",
                                             "kwargs": {"column": "gone\x1b[2J\r"}}]}
     project = make_project(tmp_path, suite=suite,
-                           connector={"type": "files", "params": {"path": str(source)}})
+                           connector={"type": "files", "params": {"path": str(source), "settle_seconds": 0}})
     summary = cli("run", "feedback", "--project", str(project.root))
     assert summary.code == 1, summary.stderr
     text = no_raw_controls(summary).replace("\n", "")

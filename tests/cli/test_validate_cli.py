@@ -66,7 +66,8 @@ def test_json_output_is_gx_shaped(tmp_path: Path, data: Path) -> None:
     result = json.loads(out.read_text())
     assert result["success"] is False
     assert result["statistics"] == {"evaluated_expectations": 2, "successful_expectations": 1,
-                                    "unsuccessful_expectations": 1, "success_percent": 50.0}
+                                    "unsuccessful_expectations": 1, "success_percent": 50.0,
+                                    "not_evaluated_expectations": 0}
     first = result["results"][0]
     assert first["expectation_config"]["type"] == "expect_column_values_to_be_between"
     assert first["expectation_config"]["kwargs"]["column"] == "rating"
@@ -177,6 +178,6 @@ def test_bundled_demo_fails_on_its_deliberately_bad_rows(tmp_path: Path) -> None
               for r in results if not r["success"]}
     assert ("expect_column_values_to_not_be_null", "customer_id") in failed
     assert ("expect_column_values_to_be_between", "rating") in failed
-    assert ("expect_column_values_to_not_match_regex", "text") in failed
+    assert ("expect_column_values_to_not_contain_prompt_injection", "text") in failed
     assert ("expect_column_values_to_be_unique", "feedback_id") in failed
     assert all(not r["exception_info"]["raised_exception"] for r in results)

@@ -352,3 +352,18 @@ def test_a_materialized_frame_splits_the_same_and_its_mask_columns_never_leak() 
     held_by_between = {row for row, reasons in reasons_of(follows).items()
                        if any(r["expectation_index"] == 0 for r in reasons)}
     assert held_by_between == {1}
+
+
+def test_a_statistical_check_with_nothing_to_compare_yet_holds_nothing() -> None:
+    # No history yet: it succeeds and says not_evaluated. Holding the batch would keep it out of
+    # the very history the check waits for, so the rest of the suite decides.
+    suite = parse_suite({"name": "t", "expectations": [
+        expect("expect_table_row_count_to_be_within_history", "quarantine_batch"),
+        expect("expect_column_values_to_not_be_null", "quarantine_rows", column="n")]})
+    plan = plan_suite(FRAME.lazy(), suite)
+    result = run_plan(FRAME.lazy(), plan)
+    assert result.results[0].outcome is Outcome.NOT_EVALUATED
+    decision = decide(FRAME, plan, result, default_action="quarantine_rows")
+    check_invariant(FRAME, decision)
+    assert not decision.batch_held and all(r["expectation_index"] == 1 for r in decision.reasons)
+    assert decision.quarantined["id"].to_list() == [3] and decision.published.height == 5

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from integrity.job import Project, run
 from integrity.store import Store
 from integrity.store.connect import StoreMissingError
+from integrity.store.kpi_views import drop_views
 from integrity.store.schema import metadata
 from tests.cli.test_run_cli import clear_error, cli
 from tests.integration.test_pipeline_postgres import SECRET_ENV, Pg, add_rows, pg, pg_project  # noqa: F401
@@ -32,6 +33,7 @@ def store_tables(pg: Pg) -> set[str]:
 def drop_store(pg: Pg) -> None:
     engine = pg.engine()
     with engine.begin() as conn:
+        drop_views(conn)  # the KPI views read the tables
         metadata.drop_all(conn)
         conn.execute(sa.text("DROP TABLE alembic_version"))
     engine.dispose()

@@ -27,8 +27,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from integrity.errors import LockedError, StoreError
-from integrity.store import QuarantineRecord, Store
-from integrity.store.connect import HEAD_REVISION
+from integrity.store import QuarantineRecord, Store, connect
 from integrity.store.schema import metadata
 from integrity.types import (
     BatchInfo,
@@ -109,7 +108,8 @@ def probe(url: str, dataset: str) -> str:
 def test_migrations_build_the_schema_module_on_postgres(pg_url: str) -> None:
     Store.open(pg_url).close()
     with Store.open(pg_url) as store, store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == HEAD_REVISION
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == connect.HEAD_REVISION
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         kinds = dict(conn.execute(sa.text(
             "SELECT column_name, data_type FROM information_schema.columns "

@@ -59,7 +59,7 @@ def test_relative_paths_in_a_definition_are_anchored_at_the_project_root(
 def test_a_glob_under_a_root_with_glob_characters_still_matches(tmp_path: Path) -> None:
     root = tmp_path / "team[1]"
     write_csv(root / "src" / "feedback.csv", range(0, 3))
-    project = make_project(root, connector={"type": "files", "params": {"path": "src/*.csv"}})
+    project = make_project(root, connector={"type": "files", "params": {"path": "src/*.csv", "settle_seconds": 0}})
     summary = run(project, "feedback")
     assert summary.exit_code == 0 and summary.batches[0].published_rows == 3
 
@@ -68,7 +68,7 @@ def test_relative_paths_do_not_depend_on_the_working_directory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = tmp_path / "project"
     write_csv(root / "src" / "feedback.csv", range(0, 4))
-    make_project(root, connector={"type": "files", "params": {"path": "src/feedback.csv"}},
+    make_project(root, connector={"type": "files", "params": {"path": "src/feedback.csv", "settle_seconds": 0}},
                  store_url="state/integrity.db")  # a plain relative path, too
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

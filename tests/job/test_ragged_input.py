@@ -26,7 +26,7 @@ def ragged_project(root: Path, *, allow: bool | None) -> Project:
     source = root / "src" / "feedback.csv"
     source.parent.mkdir(parents=True, exist_ok=True)
     source.write_text(RAGGED, encoding="utf-8")
-    params: dict[str, object] = {"path": str(source)}
+    params: dict[str, object] = {"path": str(source), "settle_seconds": 0}
     if allow is not None:
         params["allow_ragged"] = allow
     return make_project(root, connector={"type": "files", "params": params})
@@ -62,8 +62,9 @@ def test_the_files_connector_keeps_ragged_rows_only_when_allowed(tmp_path: Path)
     source = tmp_path / "feedback.csv"
     source.write_text(RAGGED, encoding="utf-8")
     with pytest.raises(DataError, match=r"feedback.csv:6: 5 fields, but the header has 4"):
-        FilesConnector(dataset="fb", cursor="id", path=str(source)).pull(Watermark())
-    batch = FilesConnector(dataset="fb", cursor="id", path=str(source),
+        FilesConnector(dataset="fb", cursor="id", path=str(source),
+                       settle_seconds=0).pull(Watermark())
+    batch = FilesConnector(dataset="fb", cursor="id", path=str(source), settle_seconds=0,
                            allow_ragged=True).pull(Watermark())
     assert batch.frame.height == 10 and batch.frame["id"].to_list() == list(range(10))
     flagged = batch.frame.filter(pl.col("_integrity_ragged").is_not_null())

@@ -61,7 +61,8 @@ def make_project(root: Path, *, connector: dict[str, Any] | None = None,
     (root / "expectations" / f"{name}.json").write_text(json.dumps(suite or SUITE))
     definition: dict[str, Any] = {
         "name": name,
-        "connector": connector or {"type": "files", "params": {"path": str(root / "src" / f"{name}.csv")}},
+        "connector": connector or {"type": "files", "params": {"path": str(root / "src" / f"{name}.csv"),
+                                                                "settle_seconds": 0}},
         "suite": f"expectations/{name}.json",
     }
     if cursor == "default":
@@ -145,7 +146,8 @@ def test_files_without_cursor_take_each_new_file_once(tmp_path: Path) -> None:
     drops = tmp_path / "src" / "drops"
     write_csv(drops / "a.csv", range(0, 3))
     project = make_project(tmp_path, cursor=None,
-                           connector={"type": "files", "params": {"path": str(drops / "*.csv")}})
+                           connector={"type": "files", "params": {"path": str(drops / "*.csv"),
+                                                                     "settle_seconds": 0}})
     run(project, "feedback")
     write_csv(drops / "b.csv", range(3, 5))
     run(project, "feedback")
@@ -357,7 +359,8 @@ def test_an_empty_new_file_that_fails_the_suite_is_held_not_passed(tmp_path: Pat
     suite = {"name": "feedback", "expectations": [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]}
     project = make_project(tmp_path, cursor=None, suite=suite,
-                           connector={"type": "files", "params": {"path": str(drops / "*.csv")}})
+                           connector={"type": "files", "params": {"path": str(drops / "*.csv"),
+                                                                     "settle_seconds": 0}})
     assert run(project, "feedback").exit_code == 0
     (drops / "b.csv").write_text(HEADER, encoding="utf-8")
     summary = run(project, "feedback")
@@ -381,7 +384,8 @@ def test_a_bad_source_file_fails_the_run_and_moves_nothing(project: Project) -> 
 def test_a_missing_secret_names_the_variable_and_where(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("INTEGRITY_TEST_SRC_DIR", raising=False)
     project = make_project(tmp_path, connector={
-        "type": "files", "params": {"path": "${INTEGRITY_TEST_SRC_DIR}/feedback.csv"}})
+        "type": "files", "params": {"path": "${INTEGRITY_TEST_SRC_DIR}/feedback.csv",
+                                          "settle_seconds": 0}})
     with pytest.raises(ConfigError) as caught:
         run(project, "feedback")
     message = str(caught.value)

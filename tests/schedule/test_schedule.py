@@ -116,8 +116,8 @@ def test_scheduled_runs_metrics_alerts_list_and_a_clean_stop(tmp_path: Path) -> 
     # /metrics, read by Prometheus' parser, agrees with the store.
     found = samples(exposition)
     published = sum(b.published_rows for b in batches if b.status != "pending")
-    assert found[("integrity_rows_published_total", (("dataset", "orders"),))] >= published >= 9
-    assert found[("integrity_rows_quarantined_total", (("dataset", "orders"),))] == 1
+    assert found[("integrity_rows_total", (("dataset", "orders"), ("outcome", "published")))] >= published >= 9
+    assert found[("integrity_rows_total", (("dataset", "orders"), ("outcome", "quarantined")))] == 1
     assert found[("integrity_last_run_status", (("dataset", "refunds"), ("status", "failed")))] == 1
     assert found[("integrity_runs_total", (("dataset", "refunds"), ("status", "failed")))] >= 3
     assert ("integrity_last_success_timestamp_seconds", (("dataset", "orders"),)) in found

@@ -96,7 +96,7 @@ def test_open_migrates_a_private_sqlite_file(tmp_path: Path) -> None:
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             journal = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
     assert {"alembic_version", "runs", "batches", "expectation_results", "watermarks",
-            "quarantine", "audit"} <= tables
+            "quarantine", "audit", "batch_metrics", "baselines", "alert_incidents", "schedule_jobs"} <= tables
     assert version == connect.HEAD_REVISION
     assert journal == "wal"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -122,12 +122,23 @@ def _sqlite_schema(path: Path, *, build_fresh: bool) -> list[tuple[Any, ...]]:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), metadata)
             assert diff == [], "schema.py and the migrations disagree; add a migration"
-            rows = conn.execute(sa.text(
-                "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")).all()
+            rows = [(kind, name, table, _table_shape(conn, name) if kind == "table" else sql)
+                    for kind, name, table, sql in conn.execute(sa.text(
+                        "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"))]
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).all()
     finally:
         engine.dispose()
     return [tuple(r) for r in rows] + [tuple(v) for v in version]
+
+
+def _table_shape(conn: sa.Connection, table: str) -> tuple[Any, ...]:
+    """A table's columns (order, type, nullability, default, key) and foreign keys. A column that a
+    migration adds (ALTER TABLE ... ADD COLUMN) is spelled differently in the table's stored SQL
+    than the same column in a CREATE TABLE; what the database does with it is the same."""
+    quoted = conn.dialect.identifier_preparer.quote(table)
+    columns = conn.exec_driver_sql(f"PRAGMA table_xinfo({quoted})").all()
+    keys = conn.exec_driver_sql(f"PRAGMA foreign_key_list({quoted})").all()
+    return tuple(tuple(c) for c in columns), tuple(sorted(tuple(k) for k in keys))
 
 
 def test_migrations_produce_exactly_the_schema_module(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Alert incidents and the scheduler's job store.
 
-Revision ID: alerts01
-Revises: 0001
+Revision ID: 0004
+Revises: 0003
 
 ``alert_incidents`` deduplicates alerts (one open incident per dataset and kind; what was sent to
 which destination); ``schedule_jobs`` is APScheduler's SQLAlchemy job store, in the shape it would
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision = "alerts01"
-down_revision: str | None = "0001"
+revision = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | None = None
 depends_on: str | None = None
 
