@@ -29,7 +29,7 @@ from integrity.kpi.prometheus import KpiCollector
 from integrity.store import Store
 from integrity.store import schema as t
 
-RUN_STATUSES = ("running", "clean", "quarantined", "empty", "failed")
+RUN_STATUSES = ("running", "clean", "quarantined", "empty", "stale", "failed")
 SUCCESS = ("clean", "quarantined", "empty")
 
 
