@@ -17,6 +17,7 @@ from integrity.checks.poison import (  # noqa: F401  (imported to register their
     hidden,
     injection,
     labels,
+    novelty,
     pii,
     policy,
     urls,
