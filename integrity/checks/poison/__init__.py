@@ -20,5 +20,6 @@ from integrity.checks.poison import (  # noqa: F401  (imported to register their
     novelty,
     pii,
     policy,
+    triggers,
     urls,
 )
