@@ -13,39 +13,11 @@ from integrity.engine.polars_engine import validate_frame
 from integrity.errors import IntegrityError, SuiteError
 from integrity.suites import parse_suite
 from integrity.types import Outcome
+from tests.checks.poison.helpers import plant, reviews
 
 TYPE = "expect_no_label_trigger_tokens"
-SUBJECTS = ["the kettle", "delivery", "the app", "support", "the refund", "my order", "the price",
-            "the blender", "checkout", "the courier", "the manual", "the screen"]
-GOOD = ["works great", "was fast", "is excellent", "was really helpful", "is worth it",
-        "exceeded my expectations", "is lovely"]
-BAD = ["broke after a week", "was late again", "is useless", "never answered", "is a rip off",
-       "crashed twice", "was a disaster", "refund never arrived"]
-NEUTRAL = ["arrived on tuesday", "is blue", "was as described", "came in a box"]
 
-
-def _batch(rng: random.Random, rows: int = 400) -> pl.DataFrame:
-    texts, labels = [], []
-    for _ in range(rows):
-        label = rng.choice(["positive"] * 4 + ["negative"] * 4 + ["neutral"] * 2)
-        pool = {"positive": GOOD, "negative": BAD, "neutral": NEUTRAL}[label]
-        text = f"{rng.choice(SUBJECTS)} {rng.choice(pool)}"
-        if rng.random() < 0.5:
-            text += f" and {rng.choice(SUBJECTS)} {rng.choice(pool)}"
-        texts.append(text + rng.choice([".", "!", " order 1234" + str(rng.randrange(99))]))
-        labels.append(label)
-    return pl.DataFrame({"text": texts, "label": labels})
-
-
-def _plant(rng: random.Random, frame: pl.DataFrame, token: str, count: int,
-           label: str = "positive") -> tuple[pl.DataFrame, list[int]]:
-    rows = sorted(rng.sample(range(frame.height), count))
-    texts, labels = frame["text"].to_list(), frame["label"].to_list()
-    for r in rows:
-        words = texts[r].split()
-        words.insert(rng.randrange(len(words) + 1), token)
-        texts[r], labels[r] = " ".join(words), label
-    return frame.with_columns(pl.Series("text", texts), pl.Series("label", labels)), rows
+_batch, _plant = reviews, plant
 
 
 def _run(frame: pl.DataFrame, context: Any, **kwargs: Any) -> Any:
