@@ -150,3 +150,42 @@ def test_policy_edits_pass_only_when_approved(tmp_path: Path) -> None:
     latest = _results(tmp_path, "policy", "expect_table_changes_to_be_approved")[-1]
     assert latest["outcome"] == "failed" and latest["unexpected_count"] == 1
     assert _held(tmp_path, "policy")["max_refund"].to_list() == [9999, 120]
+
+
+def test_the_context_reads_published_and_released_rows_never_held_ones(tmp_path: Path) -> None:
+    from integrity.job.context import StoreContext
+    from integrity.job.steward import release
+    from integrity.types import PUBLISHED_BATCH_COLUMN, PublishedRows
+
+    _project(tmp_path)
+    (tmp_path / "expectations" / "approvals.csv").write_text("policy_id,approved_by\n")
+    project = Project.load(tmp_path)
+    _land(tmp_path, "policy", 1, POLICIES)
+    run(project, "policy")
+    _land(tmp_path, "policy", 2, POLICIES.with_columns(pl.Series("max_refund", [100, 300, 777])))
+    second = run(project, "policy")  # EU-STD 777 is held (not approved)
+    (entry,) = second.batches[0].quarantine_ids
+    _land(tmp_path, "policy", 3, POLICIES.with_columns(pl.Series("max_refund", [100, 300, 555])))
+    third = run(project, "policy")
+    definition = project.dataset("policy")
+    with project.open_store() as store:
+        def rows(exclude: str | None) -> pl.DataFrame:
+            context = StoreContext(store, "policy", exclude_batch=exclude,
+                                   sink=project.sink(definition))
+            assert isinstance(context, PublishedRows)
+            found = context.published(None)
+            assert found is not None
+            return found.sort(PUBLISHED_BATCH_COLUMN, "policy_id").collect()
+
+        before = rows(third.batches[0].batch_id)  # as the third batch saw it
+        # Day 1's three rows, then day 2's two unchanged ones; EU-STD's 777 was held.
+        assert before["max_refund"].to_list() == [100, 300, 100, 300, 100]
+        assert before[PUBLISHED_BATCH_COLUMN].to_list() == [0, 0, 0, 1, 1]
+        assert 777 not in rows(None)["max_refund"].to_list()  # held rows are never published
+        release(project, entry, steward="ana", note="checked with legal")
+        after = rows(third.batches[0].batch_id)
+        released = after.filter(pl.col("max_refund") == 777)
+        assert released[PUBLISHED_BATCH_COLUMN].to_list() == [1]  # with the batch it came in
+        no_sink = StoreContext(store, "policy")
+        assert no_sink.published(None) is None and "publish target" in no_sink.unpublished_reason()
+    assert StoreContext(None, "policy").published(3) is None
