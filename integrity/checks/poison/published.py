@@ -31,14 +31,21 @@ def published_rows(spec: Spec, lookback: int | None) -> tuple[pl.LazyFrame | Non
     return (rows, "") if rows is not None else (None, context.unpublished_reason())
 
 
-def baseline_rows(spec: Spec) -> tuple[pl.LazyFrame | None, str]:
-    """The rows of the dataset's baseline (its baseline batch, rolling window or file), else its
-    published rows; None and why when there are none."""
+def set_baseline_rows(spec: Spec) -> pl.LazyFrame | None:
+    """The rows of the dataset's baseline (its baseline batch, rolling window or file), or None
+    when none is set (or there is no context that knows)."""
     context = spec.context
     if isinstance(context, PublishedRows) and context.dataset is not None:
-        rows = context.baseline_rows()
-        if rows is not None:
-            return rows, "the dataset's baseline"
+        return context.baseline_rows()
+    return None
+
+
+def baseline_rows(spec: Spec) -> tuple[pl.LazyFrame | None, str]:
+    """The rows of the dataset's baseline, else its published rows, and where they came from;
+    None and why when there are none."""
+    rows = set_baseline_rows(spec)
+    if rows is not None:
+        return rows, "the dataset's baseline"
     found, why = published_rows(spec, None)
     return found, ("the dataset's published rows" if found is not None else why)
 

@@ -35,7 +35,7 @@ from integrity.checks.families import in_domain
 from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, positive_int, share
 from integrity.checks.poison.folding import folded, text_of
 from integrity.checks.poison.labels import TEXT_AND_LABEL, _label
-from integrity.checks.poison.published import BATCH, baseline_rows, published_rows
+from integrity.checks.poison.published import BATCH, published_rows, set_baseline_rows
 from integrity.checks.stats.outcome import not_evaluated
 
 #: Pseudo-rows at the reference's base rate added to a token's reference counts, so a token seen
@@ -213,8 +213,7 @@ def no_label_trigger_tokens(spec: Spec) -> Check:
     text = text_of(spec, "text_column")
     label = _label(spec, text_only=True)
     published, why = published_rows(spec, lookback)
-    baseline, origin = baseline_rows(spec)
-    baseline = baseline if origin == "the dataset's baseline" else None
+    baseline = set_baseline_rows(spec)
     recent: pl.LazyFrame | None = None
     reference: pl.LazyFrame | None = baseline
     if published is not None:
