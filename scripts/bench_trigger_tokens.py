@@ -143,12 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--other-batches", type=int, default=20,
                         help="batches at each other rate and of thin poison (default 20)")
     parser.add_argument("--history", type=int, default=20, help="published batches before each")
+    parser.add_argument("--p-value", type=float,
+                        help="measure at this p_value instead of tuning one (e.g. the default)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    tuned, lows = tune(args.batches, args.history)
-    print(f"tuned p_value {tuned:g} (smallest adjusted p on clean tuning batches: "
-          f"{min(lows):.2g})")
+    if args.p_value is not None:
+        tuned = args.p_value
+        print(f"p_value {tuned:g} as given (not tuned)")
+    else:
+        tuned, lows = tune(args.batches, args.history)
+        print(f"tuned p_value {tuned:g} (smallest adjusted p on clean tuning batches: "
+              f"{min(lows):.2g})")
     figures = {"p_value": tuned, "measure": measure(tuned, args.batches, args.other_batches,
                                                     args.history)}
     for name, cell in figures["measure"].items():
