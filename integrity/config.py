@@ -7,6 +7,7 @@ choices. Secrets are written as ``${ENV_VAR}`` references and resolved only when
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import re
@@ -31,6 +32,40 @@ _SECRET = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+AlertEvent = Literal["failure", "quarantine", "staleness"]
+ALERT_EVENTS: tuple[str, ...] = ("failure", "quarantine", "staleness")
+
+
+class AlertConfig(_Model):
+    """One alert destination: a webhook that receives Slack-compatible JSON (``{"text": ...}``).
+
+    Written under ``alerts:`` in ``integrity.yaml`` (every dataset) or in a dataset's definition
+    (that dataset only: it replaces the project's list; ``alerts: []`` silences the dataset)."""
+
+    webhook: str
+    """The URL to POST to (http or https). Write its secret parts as ``${ENV}`` references: the
+    resolved URL is never logged, stored or shown in an error."""
+    on: list[AlertEvent] = Field(default_factory=lambda: _all_events())
+    """Which incidents to report: ``failure`` (a run failed), ``quarantine`` (rows were held),
+    ``staleness`` (no new rows for longer than the dataset's ``freshness.max_age``)."""
+    remind_after: dt.timedelta | None = Field(default=dt.timedelta(days=1), gt=dt.timedelta(0))
+    """An incident still open is reported again at most this often (ISO 8601, e.g. ``PT12H``;
+    null: never). Between reminders a recurring failure sends nothing."""
+    timeout: float = Field(default=5.0, gt=0, le=60)
+    """Seconds one message may take, its retries included; a run never waits longer for it (a
+    message not delivered in time is retried by the next run or scheduler check)."""
+    retries: int = Field(default=3, ge=0, le=10)
+    """Further attempts after a failed one (connection refused, timeout, HTTP 429 or 5xx)."""
+
+
+def _all_events() -> list[AlertEvent]:
+    return ["failure", "quarantine", "staleness"]
+
+
+def _alert_list(value: Any) -> Any:
+    return [value] if isinstance(value, Mapping) else value
 
 
 class LineageConfig(_Model):
@@ -71,6 +106,13 @@ class ProjectConfig(_Model):
     """Where published and quarantined data go unless a dataset says otherwise."""
     connectors_dir: str = "connectors"
     expectations_dir: str = "expectations"
+    alerts: list[AlertConfig] = Field(default_factory=list)
+    """Where failures, quarantines and stale sources are reported (see :class:`AlertConfig`)."""
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _one_or_more_alerts(cls, value: Any) -> Any:
+        return _alert_list(value)
     lineage: LineageConfig | None = None
     """Send an OpenLineage run event after every run (see :class:`LineageConfig`)."""
 
@@ -148,10 +190,14 @@ class DatasetConfig(_Model):
     row, with a warning recorded; ``drop``: counted and recorded, not published. Either way they
     are reported once, never again on later runs."""
     schedule: str | None = None
-    """Cron expression or interval for ``integrity schedule`` (a later feature)."""
+    """When ``integrity schedule start`` runs the dataset: a cron expression (``*/15 * * * *``)
+    or an interval (``every 15m``); see :mod:`integrity.triggers`."""
+    alerts: list[AlertConfig] | None = None
+    """This dataset's alert destinations, instead of the project's (None: the project's)."""
     description: str = ""
     freshness: FreshnessConfig | None = None
-    """``{max_age: PT6H}``: see :class:`FreshnessConfig`."""
+    """``{max_age: PT6H}``: see :class:`FreshnessConfig`; also an alert incident (staleness) when no
+    new rows arrived for longer than that."""
     timezone: str = "UTC"
     """The IANA time zone of the dataset's naive timestamps (text or datetimes without an offset)."""
 
@@ -162,6 +208,11 @@ class DatasetConfig(_Model):
         if problem:
             raise ValueError(problem)
         return value
+
+    @field_validator("alerts", mode="before")
+    @classmethod
+    def _one_or_more_alerts(cls, value: Any) -> Any:
+        return _alert_list(value)
 
     @field_validator("name")
     @classmethod

@@ -263,7 +263,8 @@ class _Checker:
         definition = self.registry.get(type_name)
         kept = self.arguments(definition, kwargs)
         if len(self.problems) == before:
-            found = configuration_problem(definition, type_name, kept)
+            found = configuration_problem(definition, type_name, kept,
+                                          Path(self.path).parent if self.path else None)
             if found is not None:
                 argument = found.argument
                 kwargs_line, arg_lines = self.lines.get(id(kwargs), (self.keys.get("kwargs"), {}))

@@ -7,7 +7,10 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    import polars as pl
 
 
 class ResultFormat(enum.StrEnum):
@@ -201,4 +204,39 @@ class ValidationContext(Protocol):
 
     def resolve(self, path: str) -> Path:
         """A reference file named in a suite, resolved against the suite file's folder."""
+        ...
+
+
+#: The column :meth:`PublishedRows.published` adds: the order of the earlier published batch a
+#: row came from (0 the oldest returned, then 1, 2, ...).
+PUBLISHED_BATCH_COLUMN = "_integrity_published_batch"
+#: The column :meth:`PublishedRows.published` adds: the id of the published batch (a batch id, or
+#: a released quarantine entry's id) a row came from.
+PUBLISHED_ID_COLUMN = "_integrity_published_id"
+
+
+@runtime_checkable
+class PublishedRows(Protocol):
+    """A validation context that can also hand checks the rows the dataset published before.
+
+    Apart from :class:`ValidationContext` so that contexts made of given values (history items,
+    profiles) still satisfy that one. Checks ask ``isinstance(context, PublishedRows)``.
+    """
+
+    def published(self, lookback: int | None = None) -> pl.LazyFrame | None:
+        """The rows the dataset's earlier published batches published: the latest ``lookback``
+        batches (None: all), oldest first, with :data:`PUBLISHED_BATCH_COLUMN` and
+        :data:`PUBLISHED_ID_COLUMN` added. Rows a released quarantine entry published count with
+        the batch they were pulled in; held or rejected rows never appear, nor does the batch
+        being validated. None when they cannot be had (:meth:`unpublished_reason` says why)."""
+        ...
+
+    def baseline_rows(self) -> pl.LazyFrame | None:
+        """The rows of the dataset's baseline: the published rows of its baseline batch, of the
+        latest N published batches for a rolling one, or the baseline file; None when no
+        baseline is set (or its rows cannot be read: :meth:`unpublished_reason` says why)."""
+        ...
+
+    def unpublished_reason(self) -> str:
+        """Why :meth:`published` or :meth:`baseline_rows` gave None (one sentence)."""
         ...

@@ -26,6 +26,8 @@ LAYERS: dict[str, int] = {
     "integrity.gate": 3,
     "integrity.kpi": 3,
     "integrity.report": 3,
+    "integrity.alerts": 3,
+    "integrity.triggers": 1,
     "integrity.job": 4,
     "integrity.api": 4,
     "integrity.cli": 5,

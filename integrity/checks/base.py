@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -134,9 +135,9 @@ class Spec:
     """The batch itself, when ``chunk_rows`` is set, for out-of-core passes a mask depends on."""
     context: ValidationContext | None = None
     """History, baselines and the time, when the caller supplies them (see ValidationContext)."""
-    suite_path: str | None = None
-    """The suite file, when it has one: reference files named in it are relative to its folder
-    when no context resolves them."""
+    folder: Path | None = None
+    """The folder of the suite file, against which files a suite names are resolved (also when
+    the suite is loaded, before any data or context exists)."""
 
     def get(self, name: str, default: Any = None) -> Any:
         value = self.kwargs.get(name, default)
@@ -259,7 +260,8 @@ UNKNOWN_SCHEMA: Any = _Unknown()
 
 
 def configuration_problem(definition: ExpectationDef, type_name: str,
-                          kwargs: Mapping[str, Any]) -> SuiteError | None:
+                          kwargs: Mapping[str, Any], folder: Path | None = None,
+                          ) -> SuiteError | None:
     """The problem GX would refuse at configuration time, found without any data.
 
     The builder runs against a schema (and other tables) it cannot look at: whatever it refuses
@@ -272,7 +274,8 @@ def configuration_problem(definition: ExpectationDef, type_name: str,
 
     try:
         resolved = {k: resolve_parameter(v) for k, v in kwargs.items()}
-        definition.build(Spec(type_name, resolved, UNKNOWN_SCHEMA, None, tables=UNKNOWN_SCHEMA))
+        definition.build(Spec(type_name, resolved, UNKNOWN_SCHEMA, None, tables=UNKNOWN_SCHEMA,
+                              folder=folder))
     except SuiteError as exc:
         return exc
     except Exception:  # NeedsData, or anything the stand-in schema trips: the data decides

@@ -18,6 +18,7 @@ def main() -> None:
         kpi,
         quarantine,
         run,
+        schedule,
         validate,
     )
 

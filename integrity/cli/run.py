@@ -116,9 +116,29 @@ def _run_one(proj: Any, name: str, start: Any, end: Any,
                 if f"{name!r}" not in message and f"dataset {name}" not in message:
                     message = f"dataset {name!r}: {message}"
                 err.print(f"[bold red]error:[/] {clean(message)}", soft_wrap=True)
+            _alert(proj, name, error=exc)
             return None
+        except Exception as exc:
+            _alert(proj, name, error=exc)
+            raise
     _print_summary(summary)
+    _alert(proj, name, summary=summary)
     return summary
+
+
+def _alert(proj: Any, name: str, *, summary: RunSummary | None = None,
+           error: BaseException | None = None) -> None:
+    """The run's alerts (integrity.yaml / the dataset's ``alerts:``); they never change its exit
+    code, and what they could not deliver is one warning each."""
+    from integrity.job.alerting import RunOutcome, after_run, run_secrets
+
+    if summary is not None:
+        outcome = RunOutcome.of_summary(summary)
+    else:
+        assert error is not None
+        outcome = RunOutcome.of_error(name, error, run_secrets(proj, name))
+    for line in after_run(proj, outcome):
+        warn(line)
 
 
 def _print_summary(summary: RunSummary) -> None:

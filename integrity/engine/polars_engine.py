@@ -22,6 +22,7 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
@@ -267,7 +268,7 @@ def _build(definition: ExpectationDef, config: ExpectationConfig, schema: pl.Sch
         spec = Spec(config.type, kwargs, schema, domain, fmt, partial_limit, tables=tables,
                     engine=engine,
                     chunk_rows=chunk_rows, source=source if chunk_rows else None,
-                    context=context, suite_path=path)
+                    context=context, folder=Path(path).parent if path else None)
         return definition.build(spec)
     except SuiteError as exc:
         raise located(exc) from None

@@ -79,6 +79,12 @@ class Sink(Protocol):
         when nothing was (already retracted, or never published)."""
         ...
 
+    def read(self, batch_id: str) -> pl.LazyFrame | None:
+        """The rows batch ``batch_id`` published here, read back (for checks that compare a batch
+        with what was published before); None when it published no rows (or none are left).
+        Raises DataError when this sink cannot tell the batch's rows apart."""
+        ...
+
 
 class _FileSink:
     """Shared layout, staging and exactly-once logic of the Parquet and JSON Lines sinks."""
@@ -139,6 +145,26 @@ class _FileSink:
         remove_durably(self._marker(batch_id))
         self._clear_staging(batch_id)
         return where
+
+    def read(self, batch_id: str) -> pl.LazyFrame | None:
+        """The batch's data file, scanned lazily; only a file of ours under the root counts."""
+        batch_id = safe_name(batch_id, "batch id")
+        if not self.root.exists():
+            return None
+        where = self._find(batch_id, None)
+        if not where:
+            return None
+        path = Path(where)
+        try:
+            inside = path.resolve().is_relative_to(self.root.resolve())
+        except OSError:
+            inside = False
+        if not inside or not _ours(path):
+            return None
+        return self._scan(path)
+
+    def _scan(self, path: Path) -> pl.LazyFrame:
+        raise NotImplementedError
 
     def _find(self, batch_id: str, dataset: str | None) -> str | None:
         """Where ``batch_id`` was published ("" for an empty batch), or None.
@@ -247,6 +273,9 @@ class ParquetSink(_FileSink):
         # 0.36 s and read back faster, for files about a fifth larger (16 MiB against 13).
         frame.write_parquet(handle, compression="zstd", compression_level=1)
 
+    def _scan(self, path: Path) -> pl.LazyFrame:
+        return pl.scan_parquet(path, hive_partitioning=False)
+
 
 class JsonlSink(_FileSink):
     """JSON Lines, one object per row (what fine-tuning jobs read).
@@ -262,6 +291,10 @@ class JsonlSink(_FileSink):
         for chunk in frame.iter_slices(20_000):
             lines = [dumps_row(row) for row in chunk.iter_rows(named=True)]
             handle.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+    def _scan(self, path: Path) -> pl.LazyFrame:
+        # Read as written: datetimes and decimals come back as their ISO/string spelling.
+        return pl.scan_ndjson(path, infer_schema_length=None)
 
 
 def _partition_date(pulled_at: str) -> str:

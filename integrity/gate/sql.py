@@ -115,6 +115,30 @@ class SqlSink:
             conn.execute(sa.delete(self._ledger).where(self._ledger.c.batch_id == batch_id))
         return self.location
 
+    def read(self, batch_id: str) -> pl.LazyFrame | None:
+        """The rows batch ``batch_id`` inserted, selected by ``_integrity_batch_id`` (bound
+        parameter); None when it published none. DataError when the table has no such column."""
+        self._ledger.create(self.engine, checkfirst=True)
+        with self.engine.connect() as conn:
+            entry = conn.execute(sa.select(self._ledger.c.rows)
+                                 .where(self._ledger.c.batch_id == batch_id)).first()
+            if entry is None or not entry.rows:
+                return None
+            metadata = sa.MetaData(schema=self.schema)
+            table = sa.Table(self.table_name, metadata, autoload_with=conn, quote=True)
+            if BATCH_COLUMN not in table.c:
+                raise DataError(
+                    f"table {self.table_name!r} has no column {BATCH_COLUMN!r}, so the rows of "
+                    "each published batch cannot be read back (integrity never alters a table "
+                    "it did not create)")
+            columns = [c for c in table.c if c.name != BATCH_COLUMN]
+            query = sa.select(*columns).where(table.c[BATCH_COLUMN] == batch_id)
+            result = conn.execute(query)
+            names = list(result.keys())
+            rows = result.fetchall()
+        return pl.DataFrame([tuple(r) for r in rows], schema=names, orient="row",
+                            infer_schema_length=None).lazy()
+
     def _in_ledger(self, conn: sa.Connection, batch_id: str) -> bool:
         query = sa.select(self._ledger.c.batch_id).where(self._ledger.c.batch_id == batch_id)
         return conn.execute(query).first() is not None

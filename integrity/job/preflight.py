@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from integrity.config import (
@@ -31,6 +32,7 @@ from integrity.connectors import registry as connector_registry
 from integrity.errors import ConfigError, IntegrityError, did_you_mean
 from integrity.job.project import Project
 from integrity.suites import Suite, load_suite
+from integrity.triggers import parse as parse_schedule
 
 
 @dataclass(frozen=True)
@@ -61,11 +63,30 @@ def checked_dataset(project: Project, name: str) -> Checked:
 
 
 def check_config(project: Project, names: Iterable[str]) -> list[str]:
-    """Every problem of the project and of the datasets ``names``: what check-config prints."""
+    """Every problem of the project and of the datasets ``names``: what check-config prints.
+
+    Besides what a run needs, what only the scheduler and alerts use: each ``schedule:`` parses,
+    each alert webhook's ``${ENV}`` is set and it is an http(s) URL."""
     problems = check_project(project)
+    problems += _alert_problems(project, None, problems)
     for name in names:
         problems += check_dataset(project, name)[1]
+        try:
+            dataset = project.dataset(name)
+        except IntegrityError:
+            continue  # reported by check_dataset
+        if dataset.schedule is not None:
+            problems += _errors(partial(
+                parse_schedule, dataset.schedule,
+                where=f"{project.path(project.config.connectors_dir) / name}.yaml: schedule"))
+        problems += _alert_problems(project, dataset, problems)
     return problems
+
+
+def _alert_problems(project: Project, dataset: DatasetConfig | None, known: list[str]) -> list[str]:
+    from integrity.job.alerting import targets
+
+    return [p for p in dict.fromkeys(targets(project, dataset)[1]) if p not in known]
 
 
 def check_project(project: Project) -> list[str]:

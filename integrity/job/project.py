@@ -84,6 +84,17 @@ class Project:
         folder = self.path(self.config.connectors_dir)
         return sorted(p.stem for p in folder.glob("*.yaml")) if folder.is_dir() else []
 
+    def loadable_datasets(self) -> list[DatasetConfig]:
+        """Every dataset definition that loads; one that does not is left out here (runs and
+        ``check-config`` report it)."""
+        found = []
+        for name in self.dataset_names():
+            try:
+                found.append(self.dataset(name))
+            except IntegrityError:
+                continue
+        return found
+
     def dataset(self, name: str) -> DatasetConfig:
         """The dataset's definition, validated, with every relative path anchored at the root."""
         problem = name_problem(name)

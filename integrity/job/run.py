@@ -218,7 +218,7 @@ def _incremental(project: Project, dataset: DatasetConfig, suite: Suite, store: 
         return None
     batch, held = late.apply(dataset, batch)
     say(f"pulled {batch.info.row_count} rows (batch {batch.info.batch_id})")
-    context = _context(store, dataset, suite, batch.info, now)
+    context = _context(project, store, dataset, suite, batch.info, now)
     staged, audited = _stage_and_audit(project, dataset, suite, batch, context)
     late.stage_held(project, dataset, batch, held, ledger)
     failpoint("after_stage")
@@ -246,7 +246,7 @@ def _backfill(project: Project, dataset: DatasetConfig, suite: Suite, store: Sto
         return BatchOutcome(earlier.batch_id, batch.info.row_count, 0, 0, earlier.status,
                             recovered=False, already_done=True)
     plan = make_plan(start, end, dataset.cursor.initial, store.batches(name, limit=1_000_000))
-    context = _context(store, dataset, suite, batch.info, now)
+    context = _context(project, store, dataset, suite, batch.info, now)
     staged, audited = _stage_and_audit(project, dataset, suite, batch, context)
     failpoint("after_stage")
     store.begin_batch(run_id, batch.info, {**since.to_dict(), PLAN_KEY: plan},
@@ -265,15 +265,16 @@ def _recover(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
     held = late.read_held(project, dataset, pending.batch_id, info.notes)
     return _process(project, dataset, suite, store, batch, staged, say, recovered=True,
                     plan=plan_of(pending), held=held,
-                    context=_context(store, dataset, suite, batch.info, now))
+                    context=_context(project, store, dataset, suite, batch.info, now))
 
 
-def _context(store: Store, dataset: DatasetConfig, suite: Suite, info: BatchInfo,
-             now: dt.datetime) -> ValidationContext:
+def _context(project: Project, store: Store, dataset: DatasetConfig, suite: Suite,
+             info: BatchInfo, now: dt.datetime) -> ValidationContext:
     """What the suite's statistical checks read beyond the batch: the dataset's earlier published
-    batches (never this one), its baseline, the run's clock, its time zone."""
+    batches (never this one) and their rows, its baseline, the run's clock, its time zone."""
     return StoreContext(store, dataset.name, suite_path=suite.path, now=now,
-                        timezone=dataset.timezone, exclude_batch=info.batch_id)
+                        timezone=dataset.timezone, exclude_batch=info.batch_id,
+                        sink=project.sink(dataset))
 
 
 def _pull(dataset: DatasetConfig, since: Watermark, end: Any, secrets: dict[str, str]) -> Batch:

@@ -38,7 +38,7 @@ BUSY_TIMEOUT_SECONDS = 30
 CONNECT_TIMEOUT_SECONDS = 10
 WRITE_OPTION = "integrity_write"
 """Execution option that makes SQLite open the transaction with BEGIN IMMEDIATE."""
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 """The newest revision in ``migrations/versions`` (a test keeps the two in step)."""
 _MIGRATION_LOCK_KEY = 0x696E746567726974  # "integrit": serializes concurrent migrations on PostgreSQL
 
@@ -145,7 +145,13 @@ def prepare_sqlite_file(url: URL) -> URL:
             with contextlib.suppress(FileExistsError):  # another process made it meanwhile: fine
                 path.parent.mkdir(parents=True, mode=0o700)
                 os.chmod(path.parent, 0o700)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        if not path.exists():
+            # Only when missing: closing any descriptor of the file drops every POSIX lock this
+            # process holds on it, SQLite's included. Reopening the store while a connection of
+            # this process is in it (the scheduler does) would then let the next process that
+            # closes its connection take itself for the last one and delete the WAL under ours
+            # ("database disk image is malformed").
+            os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
         os.chmod(path, 0o600)
         for extra in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):

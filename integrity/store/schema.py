@@ -209,3 +209,35 @@ baselines = sa.Table(
 profile of one published batch, ``source`` its id), ``file`` (a profile of a data file, ``source``
 its path) or ``rolling`` (no stored profile: the last ``rolling`` published batches' profiles,
 merged when a check asks)."""
+
+alert_incidents = sa.Table(
+    "alert_incidents", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("dataset", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    # "<dataset>/<kind>" while the incident is open, NULL once closed: one open incident per
+    # dataset and kind, which is what deduplicates alerts (a unique index; NULLs never collide).
+    sa.Column("open_key", sa.Text, nullable=True, unique=True),
+    sa.Column("opened_at", UTCDateTime, nullable=False),
+    sa.Column("last_seen_at", UTCDateTime, nullable=False),
+    sa.Column("closed_at", UTCDateTime, nullable=True),
+    sa.Column("occurrences", sa.Integer, nullable=False),
+    sa.Column("detail", JSONValue, nullable=False),
+    sa.Column("deliveries", JSONValue, nullable=False),
+    sa.Column("settled", sa.Boolean, nullable=False),
+    sa.Column("claimed_until", UTCDateTime, nullable=True),
+    sa.Index("ix_alert_incidents_dataset_settled", "dataset", "settled"),
+)
+"""Alert incidents (:mod:`integrity.alerts`): what was reported where, so a failure that recurs
+every 15 minutes is one incident and one message (plus reminders), not one per run. Webhook URLs
+are never stored; ``deliveries`` keys destinations by a hash of the URL as written."""
+
+schedule_jobs = sa.Table(
+    "schedule_jobs", metadata,
+    sa.Column("id", sa.Unicode(191), primary_key=True),
+    sa.Column("next_run_time", sa.Double, nullable=True, index=True),
+    sa.Column("job_state", sa.LargeBinary, nullable=False),
+)
+"""APScheduler 3's SQLAlchemy job store (``integrity schedule start``), in the shape it creates
+itself, so the migrations own it: each scheduled dataset's trigger and next run time, which
+survive a restart (a run missed while the scheduler was down runs once, within the grace time)."""

@@ -91,3 +91,19 @@ def test_added_types_take_the_arguments_of_installed_gx(type_name: str) -> None:
     assert set(definition.arg_names) == theirs
     required = {a.name for a in definition.args if a.required}
     assert required == set(schema.get("required") or [])
+
+
+def test_the_poisoning_types_take_the_arguments_issue_9_names() -> None:
+    registry = builtin_registry()
+    contract = {
+        "expect_new_value_share_to_be_within_history": {"column", "lookback", "threshold"},
+        "expect_no_label_trigger_tokens": {"text_column", "label_column", "min_count",
+                                           "min_purity", "min_lift", "p_value"},
+        "expect_table_changes_to_be_approved": {"key_columns", "approvals", "change_window"},
+        "expect_labels_to_agree_with_text": {"text_column", "label_column", "max_disagreement",
+                                             "method"},
+    }
+    for name, arguments in contract.items():
+        definition = registry.get(name)
+        assert definition.family == "poison"
+        assert arguments <= set(definition.arg_names), (name, arguments - set(definition.arg_names))

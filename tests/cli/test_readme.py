@@ -29,6 +29,8 @@ WIDTH = 100
 SKIPPED = "…"
 JOB_COMMANDS = ("run", "quarantine", "batches")
 CHECK_ROOT = "/srv/support"
+GROUPS = ("quarantine", "batches", "baseline", "schedule")
+"""Command groups: their synopsis lines name two words (``quarantine show``)."""
 """Where the README's check-config example pretends its project is."""
 
 
@@ -218,8 +220,7 @@ def synopsis() -> dict[str, str]:
         match = re.match(r"    integrity ([a-z-]+(?: [a-z-]+)?)\b(.*)", line)
         if match and not line.startswith("    integrity --"):
             words = match.group(1).split()
-            name = (" ".join(words[:2]) if words[0] in ("quarantine", "batches", "baseline")
-                    else words[0])
+            name = " ".join(words[:2]) if words[0] in GROUPS else words[0]
             lines[name] = lines.get(name, "") + " " + line
             last = name
         elif last and re.match(r"    \s{8,}\[", line):
@@ -238,6 +239,7 @@ def cli_options() -> dict[str, list[list[str]]]:
     import integrity.cli.batches
     import integrity.cli.quarantine
     import integrity.cli.run
+    import integrity.cli.schedule
     import integrity.cli.validate  # noqa: F401  (each module registers its commands)
     from integrity.cli import app
 
@@ -259,7 +261,7 @@ def cli_options() -> dict[str, list[list[str]]]:
 def test_every_command_and_option_is_in_the_readme_synopsis() -> None:
     lines = synopsis()
     commands = cli_options()
-    assert {"validate", "run", "quarantine show", "batches fail"} <= set(commands)
+    assert {"validate", "run", "quarantine show", "batches fail", "schedule start"} <= set(commands)
     for command, names_of_options in commands.items():
         assert command in lines, f"`integrity {command}` has no synopsis line in the README"
         for names in names_of_options:

@@ -538,3 +538,34 @@ def test_make_sink_builds_each_kind(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert (tmp_path / "x.db").exists()
     with pytest.raises(ConfigError, match=r"publish\.url is required"):
         make_sink(PublishConfig(kind="sql"), dataset="feedback", data_root=tmp_path)
+
+
+def test_file_sinks_read_back_what_they_published(tmp_path: Path) -> None:
+    from integrity.gate.sinks import JsonlSink, ParquetSink
+
+    frame = pl.DataFrame({"id": [1, 2], "text": ["a", "ü"]})
+    for sink in (ParquetSink(tmp_path / "p"), JsonlSink(tmp_path / "j")):
+        assert sink.read("b1") is None  # nothing there yet
+        info = BatchInfo("ds", "b1", "src", None, None, "2026-01-01T00:00:00+00:00", 2, "h")
+        sink.publish(frame, info)
+        back = sink.read("b1")
+        assert back is not None and back.collect().to_dicts() == frame.to_dicts()
+        empty = BatchInfo("ds", "b2", "src", None, None, "2026-01-01T00:00:00+00:00", 0, "h")
+        sink.publish(frame.clear(), empty)
+        assert sink.read("b2") is None
+        sink.retract("b1")
+        assert sink.read("b1") is None
+
+
+def test_the_sql_sink_reads_a_batch_back_by_its_id(tmp_path: Path) -> None:
+    from integrity.gate.sql import SqlSink
+
+    sink = SqlSink(f"sqlite:///{tmp_path / 'w.db'}", "feedback")
+    assert sink.read("b1") is None
+    for batch_id, rows in (("b1", [1, 2]), ("b2", [3])):
+        info = BatchInfo("ds", batch_id, "src", None, None, "2026-01-01T00:00:00+00:00",
+                         len(rows), "h")
+        sink.publish(pl.DataFrame({"id": rows, "text": ["x"] * len(rows)}), info)
+    back = sink.read("b1")
+    assert back is not None and back.collect().to_dicts() == [{"id": 1, "text": "x"},
+                                                              {"id": 2, "text": "x"}]

@@ -68,3 +68,27 @@ def test_the_postgres_store_takes_its_connect_timeout_from_the_url() -> None:
     assert str(given["connect_timeout"]) == "2"
     assert default["connect_timeout"] == connect.CONNECT_TIMEOUT_SECONDS
     assert given["application_name"] == default["application_name"] == "integrity"
+
+
+_LAST_CONNECTION = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], timeout=30)
+conn.execute("SELECT count(*) FROM runs").fetchall()
+conn.close()  # the last connection to close checkpoints the WAL and deletes it
+"""
+
+
+def test_opening_the_store_again_in_a_process_keeps_that_process_s_sqlite_locks(
+        tmp_path: Path) -> None:
+    # Closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+    # included. The scheduler opens its store while its own connections are in it; a reopen that
+    # opened and closed the file made the next process to close its connection think it was the
+    # last one and delete the WAL under the scheduler's connections ("database disk image is
+    # malformed").
+    db = tmp_path / "integrity.db"
+    with Store.open(f"sqlite:///{db}") as store, store.engine.connect() as conn:
+        conn.exec_driver_sql("SELECT count(*) FROM runs").all()  # this process is in the store
+        Store.open(f"sqlite:///{db}").close()
+        subprocess.run([sys.executable, "-c", _LAST_CONNECTION, str(db)], capture_output=True,
+                       text=True, timeout=60, check=True)
+        assert Path(f"{db}-wal").exists(), "another process took itself for the last connection"

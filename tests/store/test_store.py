@@ -96,7 +96,7 @@ def test_open_migrates_a_private_sqlite_file(tmp_path: Path) -> None:
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
             journal = conn.execute(sa.text("PRAGMA journal_mode")).scalar()
     assert {"alembic_version", "runs", "batches", "expectation_results", "watermarks",
-            "quarantine", "audit", "batch_metrics", "baselines"} <= tables
+            "quarantine", "audit", "batch_metrics", "baselines", "alert_incidents", "schedule_jobs"} <= tables
     assert version == connect.HEAD_REVISION
     assert journal == "wal"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

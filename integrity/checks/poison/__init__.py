@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from integrity.checks.poison import (  # noqa: F401  (imported to register their expectations)
     campaigns,
+    changes,
     confusables,
     hidden,
     injection,
     labels,
+    novelty,
     pii,
     policy,
+    triggers,
     urls,
 )

@@ -17,9 +17,10 @@ fails when their share of the judged rows exceeds ``max_disagreement`` (label fl
   the classifier gives another label with probability ``min_confidence`` or more (0.9999 by
   default: naive Bayes is overconfident, and lower bars flag many clean mixed reviews), or the
   label never occurs in the baseline. The baseline is the table named by ``reference`` among the
-  tables handed to validation (default ``baseline``), or a Parquet/CSV/JSON-lines file. Without
-  one the result is ``success`` with ``details.not_evaluated`` and the reason: never a silent
-  pass.
+  tables handed to validation (default ``baseline``), or a Parquet/CSV/JSON-lines file; when no
+  such table is given, ``baseline`` is the dataset's own (the rows of its baseline batch, rolling
+  window or file, else every row it published before) from the validation context. Without one
+  the result is ``success`` with ``details.not_evaluated`` and the reason: never a silent pass.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, 
 from integrity.checks.poison.folding import folded, text_of
 from integrity.checks.poison.lexicon import scores, sentiment
 from integrity.checks.poison.naive_bayes import NaiveBayes
+from integrity.checks.poison.published import baseline_rows
 from integrity.errors import SuiteError
 
 TEXT_AND_LABEL = (Arg("text_column", (str,), required=True),
@@ -246,6 +248,12 @@ def _reference_frame(spec: Spec) -> tuple[pl.LazyFrame | None, str]:
             return pl.scan_csv(path, separator="\t" if suffix == ".tsv" else ","), \
                 f"file {str(path)!r}"
         return pl.scan_ndjson(path), f"file {str(path)!r}"
+    if name == "baseline":
+        rows, origin = baseline_rows(spec)
+        if rows is not None:
+            return rows, origin
+        return None, (f"no published baseline to fit the reference classifier on ({origin}); "
+                      "give method 'lexicon', or a reference table or file")
     return None, (f"no published baseline to fit the reference classifier on (no table "
                   f"{name!r} was given to this validation); give method 'lexicon', or a "
                   "reference table or file")

@@ -120,8 +120,8 @@ def _check_version(profile: Mapping[str, Any], what: str) -> None:
 
 def _path(spec: Spec, reference: str) -> Path:
     path = spec.context.resolve(reference) if spec.context is not None else Path(reference)
-    if not path.is_absolute() and spec.suite_path:
-        path = Path(spec.suite_path).parent / path
+    if not path.is_absolute() and spec.folder is not None:
+        path = spec.folder / path
     if path.suffix.lower() not in _READERS:
         raise SuiteError(f"reference {reference!r} is neither 'baseline', 'previous_batch' nor a "
                          f"Parquet, CSV or NDJSON file (by its extension: "

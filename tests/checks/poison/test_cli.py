@@ -38,6 +38,15 @@ def data(tmp_path: Path) -> Path:
      ["column 'rating' is Int64", "reads text"]),
     ("expect_column_values_to_not_contain_hidden_characters", {"column": "txt"},
      ["column 'txt' is not in the batch", "Did you mean 'text'?"]),
+    ("expect_new_value_share_to_be_within_history", {"column": "text", "method": "iqr"},
+     ["argument 'method'", "'iqr' is not one of 'mad', 'zscore'"]),
+    ("expect_no_label_trigger_tokens", {"text_column": "text", "label_column": "rating"},
+     ["label_column 'rating' is Int64", "needs text labels"]),
+    ("expect_table_changes_to_be_approved", {"key_columns": ["text"], "approvals": "ok.csv"},
+     ["argument 'approvals'", "ok.csv' does not exist", "relative to the suite"]),
+    ("expect_table_changes_to_be_approved",
+     {"key_columns": ["text"], "approvals": "feedback.parquet"},
+     ["argument 'approvals'", "has no column 'approved_by'", "has: text, rating"]),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path: Path, data: Path, kind: str,
                                          kwargs: dict[str, Any], fragments: list[str]) -> None:
@@ -61,3 +70,13 @@ def test_a_flagged_row_fails_validation_with_exit_1(tmp_path: Path, data: Path) 
     result = json.loads(out.read_text())["results"][0]["result"]
     assert result["unexpected_index_list"] == [1]
     assert result["details"][0]["reasons"][0].startswith("override:")
+
+
+def test_key_columns_not_in_the_batch_exit_2_naming_them(tmp_path: Path, data: Path) -> None:
+    (tmp_path / "approvals.csv").write_text("policy_id,approved_by\nUS-STD,ana\n")
+    path = suite(tmp_path, "expect_table_changes_to_be_approved", key_columns=["policy_id"],
+                 approvals="approvals.csv")
+    run = integrity("validate", str(data), "--suite", str(path))
+    assert run.code == 2 and len(run.stderr.strip().splitlines()) == 1, run.stderr
+    assert "argument 'key_columns'" in run.stderr
+    assert "column 'policy_id' is not in the batch" in run.stderr, run.stderr
