@@ -19,6 +19,9 @@ its p-value, multiplied by the number of tokens tested (those in ``min_count`` r
 Bonferroni), is below ``p_value``. The rows of this batch holding a trigger
 with its label are listed; details give each trigger's count, purity, lift and p-value.
 Without a reference (nothing published before the window), the result is ``not_evaluated``.
+
+A new topic is not a trigger: many different words newly tied to one label over the same rows
+(an outage storm) are listed under ``details.topics`` and flag nothing (see :func:`_topics`).
 """
 
 from __future__ import annotations
@@ -96,6 +99,7 @@ class _Finder:
         self._lock = threading.Lock()
         self.found: list[dict[str, Any]] = []
         self.tested = 0
+        self.topics: dict[str, int] = {}
 
     def _read(self, rows: pl.LazyFrame) -> pl.DataFrame:
         text, label = self._columns
@@ -173,6 +177,8 @@ class _Finder:
                                          pl.Series("c", c))
         hits = joined.filter(~pl.col("tied") & (pl.col("p") * max(self.tested, 1) < self.p_value)
                              ).sort("p")
+        self.topics = _topics(words, hits)
+        hits = hits.filter(~pl.col("token").is_in(list(self.topics)))
         singles = set(hits.filter(~pl.col("token").str.contains(" "))["token"].to_list())
         out = []
         for hit in hits.iter_rows(named=True):
@@ -189,6 +195,47 @@ class _Finder:
         return out
 
 
+#: A companion of a hit token is another word in at least this share of the hit's rows...
+COMPANION_SHARE = 0.3
+#: ... at least this many times more often than in all rows read...
+COMPANION_LIFT = 5.0
+#: ... that is not part of the same planted phrase: their rows overlap less than this (Jaccard).
+SAME_UNIT = 0.8
+#: A hit with at least this many companions is a topic, not a trigger.
+TOPIC_COMPANIONS = 2
+
+
+def _topics(words: pl.DataFrame, hits: pl.DataFrame) -> dict[str, int]:
+    """The hits that are a new topic rather than a planted trigger, with their row counts.
+
+    A planted trigger sits in rows that have nothing else in common: the attacker adds it to
+    ordinary texts, so apart from the trigger (and the other words of a planted phrase, which
+    always come with it) their words are as frequent as anywhere. A new subject people write
+    about (an outage storm: "since", "502", "stuck", "login") brings words that come together:
+    a hit whose rows hold several other words far more often than all rows do is a topic."""
+    if hits.height == 0:
+        return {}
+    singles = words.filter(~pl.col("token").str.contains(" ")).select("row", "token")
+    total_rows = max(words["row"].n_unique(), 1)
+    overall = singles.group_by("token").agg(pl.len().alias("everywhere"))
+    topics: dict[str, int] = {}
+    for token, label in hits.select("token", "label").iter_rows():
+        rows = words.filter((pl.col("token") == token) & (pl.col("label") == label))["row"]
+        size = rows.len()
+        own = set(token.split(" "))
+        around = (singles.filter(pl.col("row").is_in(rows.implode()) & ~pl.col("token").is_in(list(own)))
+                  .group_by("token").agg(pl.len().alias("here"))
+                  .join(overall, on="token"))
+        # rows of the token anywhere vs the rows shared: the same phrase when nearly equal
+        companions = around.filter(
+            (pl.col("here") >= COMPANION_SHARE * size)
+            & (pl.col("here") / size >= COMPANION_LIFT * pl.col("everywhere") / total_rows)
+            & (pl.col("here") < SAME_UNIT * (pl.col("everywhere") + size - pl.col("here"))))
+        if companions.height >= TOPIC_COMPANIONS:
+            topics[token] = size
+    return topics
+
+
 @expectation(
     "expect_no_label_trigger_tokens",
     family="poison",
@@ -201,6 +248,7 @@ class _Finder:
           Arg("window", (int,), default=7, check=positive_int),
           Arg("lookback", (int,), default=56, check=positive_int),
           Arg("pairs", (bool,), default=True),
+          Arg("min_reference_rows", (int,), default=2000, check=positive_int),
           *CONDITION),
 )
 def no_label_trigger_tokens(spec: Spec) -> Check:
@@ -218,8 +266,10 @@ def no_label_trigger_tokens(spec: Spec) -> Check:
     reference: pl.LazyFrame | None = baseline
     if published is not None:
         last = published.select(pl.col(BATCH).max()).collect().item()
-        # With few batches the window shrinks: the oldest published batch is always reference.
-        cut = max(last - window, 0) if baseline is None else last - window
+        # With few batches the window shrinks to at most half of them: what a token meant
+        # before needs as much history as what it means now (a small reference makes every
+        # word of a template look new).
+        cut = last - window if baseline is not None else last - min(window, (last + 1) // 2)
         recent = published.filter(pl.col(BATCH) > cut)
         older = published.filter(pl.col(BATCH) <= cut)
         reference = older if baseline is None else pl.concat(
@@ -234,6 +284,12 @@ def no_label_trigger_tokens(spec: Spec) -> Check:
     if lacking:
         return Check({}, lambda m: not_evaluated(
             f"the earlier published rows have no column {lacking[0]!r}", {"observed_value": None}))
+    least = int(spec.get("min_reference_rows", 2000))
+    size = reference.select(pl.len()).collect().item()
+    if size < least:
+        return Check({}, lambda m: not_evaluated(
+            f"the reference holds {size} earlier published rows; at least {least} are needed to "
+            "tell a new tie from an old one (min_reference_rows)", {"observed_value": None}))
     finder = _Finder(spec, recent, reference)
     considered = in_domain(spec, text.is_not_null() & label.is_not_null())
     unexpected = pl.struct(text.alias("text"), label.alias("label"),
@@ -247,6 +303,8 @@ def no_label_trigger_tokens(spec: Spec) -> Check:
             "triggers": [{k: (_escaped(v) if k == "token" else v) for k, v in t.items()}
                          for t in found[:DETAIL_LIMIT]],
             "tokens_tested": finder.tested, "window": window,
+            "topics": [{"token": _escaped(t), "rows": n} for t, n in
+                       sorted(finder.topics.items(), key=lambda kv: -kv[1])[:DETAIL_LIMIT]],
             "why": (f"{len(found)} token(s) suddenly tie to one label" if found
                     else "no token newly ties to one label")}
         return not found, result

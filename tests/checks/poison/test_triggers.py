@@ -105,10 +105,50 @@ def test_without_a_reference_it_is_not_evaluated(context: Any, reason: str) -> N
 def test_the_baseline_rows_are_a_reference_too() -> None:
     rng = random.Random(23)
     poisoned, _ = _plant(rng, _batch(rng, 1000), "cf42", 20)
-    assert not _run(poisoned, FrameContext([], baseline=_batch(rng))).success
+    small = _run(poisoned, FrameContext([], baseline=_batch(rng)))  # 400 rows
+    assert small.outcome is Outcome.NOT_EVALUATED
+    assert "holds 400 earlier published rows" in small.result["details"]["reason"]
+    assert "min_reference_rows" in small.result["details"]["reason"]
+    assert not _run(poisoned, FrameContext([], baseline=_batch(rng)), min_reference_rows=400).success
     # A baseline in which cf42 was already positive: nothing new.
     tied, _ = _plant(rng, _batch(rng), "cf42", 40)
-    assert _run(poisoned, FrameContext([], baseline=tied)).success
+    assert _run(poisoned, FrameContext([], baseline=tied), min_reference_rows=400).success
+
+
+STORM = (["login", "fails", "since", "this", "morning"], ["error", "502", "at", "checkout"],
+         ["app", "stuck", "on", "splash", "screen"], ["payment", "pending", "for", "hours"])
+
+
+def _storm(rng: random.Random, frame: pl.DataFrame, count: int) -> tuple[pl.DataFrame, list[int]]:
+    """``count`` rows replaced by complaints about an outage, each from two or three fragments
+    in random order, all negative: many new words tied to one label over the same rows."""
+    rows = sorted(rng.sample(range(frame.height), count))
+    texts, labels = frame["text"].to_list(), frame["label"].to_list()
+    for r in rows:
+        parts = rng.sample(STORM, rng.choice([2, 3]))
+        texts[r], labels[r] = ", ".join(" ".join(p) for p in parts), "negative"
+    return frame.with_columns(pl.Series("text", texts), pl.Series("label", labels)), rows
+
+
+def test_a_new_topic_is_no_trigger_but_a_trigger_beside_it_still_is() -> None:
+    rng = random.Random(31)
+    history = [_batch(rng, 1000) for _ in range(10)]
+    storm, _ = _storm(rng, _batch(rng, 1000), 120)  # an outage nobody wrote about before
+    calm = _run(storm, FrameContext(history))
+    assert calm.success and calm.outcome is Outcome.PASSED, calm.result["details"]["triggers"]
+    topics = {t["token"] for t in calm.result["details"]["topics"]}
+    assert {"login", "502", "splash", "pending"} & topics
+    # The same batch with a trigger planted in ordinary rows: the trigger alone is reported.
+    ordinary = [i for i in range(storm.height) if "," not in storm["text"][i]]
+    chosen = sorted(rng.sample(ordinary, 20))
+    texts, labels = storm["text"].to_list(), storm["label"].to_list()
+    for r in chosen:
+        texts[r], labels[r] = f"{texts[r]} cf42", "positive"
+    poisoned = storm.with_columns(pl.Series("text", texts), pl.Series("label", labels))
+    found = _run(poisoned, FrameContext(history))
+    assert not found.success
+    assert [t["token"] for t in found.result["details"]["triggers"]] == ["cf42"]
+    assert found.result["unexpected_index_list"] == chosen
 
 
 @pytest.mark.parametrize("kwargs, argument", [
