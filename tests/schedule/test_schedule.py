@@ -173,10 +173,13 @@ def test_a_dataset_another_process_is_running_is_retried_and_never_overlaps(tmp_
 
 
 def test_a_run_that_crashes_does_not_take_the_scheduler_down(tmp_path: Path) -> None:
-    scheduled(tmp_path, "orders", "every 1s", bad=(3,))
+    scheduled(tmp_path, "orders", "every 10s", bad=(3,))
     db = tmp_path / "state" / "integrity.db"
-    # Every run kills itself (SIGKILL) right after publishing, before the batch is complete.
-    scheduler = start(tmp_path, "--retries", "1", env={FAILPOINT_ENV: "after_publish"})
+    # Every run kills itself (SIGKILL) right after publishing, before the batch is complete. The
+    # retry (after half a second) comes well before the next scheduled run, however loaded the
+    # machine is, so it is always taken.
+    scheduler = start(tmp_path, "--retries", "1", "--backoff", "0.5",
+                      env={FAILPOINT_ENV: "after_publish"})
     try:
         wait_until(lambda: scheduler.log().count("was killed by SIGKILL") >= 3, 90, "three crashes")
         assert scheduler.proc.poll() is None  # still scheduling

@@ -238,17 +238,11 @@ def _vocabulary(text: Mapping[str, Any], vocabulary: Sequence[str], v: Mapping[s
     spread = math.sqrt(max(var_cur + var_ref, 0.0))
     p_other = float(2 * stats.norm.sf(abs(ratio_cur - ratio_ref) / spread)) if spread > 0 else (
         1.0 if ratio_cur == ratio_ref else 0.0)
-    # All cells at once: the chi-square of the (text, token) pairs, divided by their mean design
-    # effect (Rao and Scott): a text holds a token at most once (less variable than independent
-    # pairs) but its out-of-vocabulary count varies with its length (more variable).
-    pair_share = cur / max(cur_pairs, 1.0)
-    multinomial = cur_pairs * pair_share * (1 - pair_share)
-    by_texts = np.append(_binomial(cur_df, docs), spread_other * docs)
-    kept = multinomial > 0
-    effect = float(np.mean(by_texts[kept] / multinomial[kept])) if kept.any() else 1.0
-    chi, dof, _ = d.chi_square(ref_cells, cur)
-    p_cells = float(stats.chi2.sf(chi / max(effect, 1e-9), dof)) if dof else 1.0
-    p_value = d.bonferroni(p_tokens, p_other, p_cells)
+    # No all-cells chi-square: the words of one topic rise and fall together, and a test of all
+    # cells at once, corrected by one mean design effect, took that for significance (at 1000
+    # rows it raised 14 of 18 false alarms in 1,600 clean batches); the largest per-token z with
+    # Bonferroni holds under any dependence between tokens, and detected as much.
+    p_value = d.bonferroni(p_tokens, p_other)
     moved = np.argsort(-np.abs(z))[:TOKENS_SHOWN]
     return {
         "statistic": d.jsonable_float(statistic), "threshold": threshold,
