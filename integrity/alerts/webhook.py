@@ -13,7 +13,6 @@ answers, or a name lookup that hangs, cannot hold up a run for longer than that.
 
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import json
 import random
@@ -28,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from integrity.config import AlertConfig, redact, referenced_secrets, resolve_secrets
+from integrity.connectors.http_guard import retry_after
 from integrity.errors import SecretMissingError
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -143,7 +143,7 @@ def _attempt(url: str, body: bytes, timeout: float) -> tuple[int | None, str, fl
                 response.read(65536)  # let the server finish; the body is not needed
                 outcome.append((response.status, "", None))
         except urllib.error.HTTPError as exc:
-            outcome.append((exc.code, f"HTTP {exc.code}", _retry_after(exc.headers)))
+            outcome.append((exc.code, f"HTTP {exc.code}", retry_after(exc.headers.get("Retry-After") if exc.headers else None)))
             exc.close()
         except urllib.error.URLError as exc:
             outcome.append((None, _describe(exc.reason, timeout), None))
@@ -174,16 +174,3 @@ def _describe(reason: object, timeout: float) -> str:
     return type(reason).__name__ if not isinstance(reason, str) else "the URL cannot be used"
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())

@@ -15,7 +15,6 @@ show.
 
 from __future__ import annotations
 
-import email.utils
 import http.client
 import json
 import re
@@ -30,7 +29,7 @@ from typing import Any
 import polars as pl
 
 from integrity.connectors.base import Batch, ConnectorBase, Watermark, make_batch
-from integrity.connectors.http_guard import OriginPolicy, opener, printable, read_body
+from integrity.connectors.http_guard import OriginPolicy, opener, printable, read_body, retry_after
 from integrity.connectors.http_guard import safe_url as _safe
 from integrity.errors import ConfigError, ConnectorError, did_you_mean
 
@@ -249,7 +248,7 @@ class HttpConnector(ConnectorBase):
                 if exc.code not in RETRY_STATUSES:
                     raise ConnectorError(self._terminal(url, exc.code, exc.reason)) from None
                 problem = f"HTTP {exc.code} {printable(str(exc.reason), 60)}"
-                wait = max(wait, _retry_after(exc.headers.get("Retry-After")))
+                wait = max(wait, retry_after(exc.headers.get("Retry-After")) or 0.0)
             except TimeoutError:
                 problem = f"no response within {self.timeout:g}s"
             except urllib.error.URLError as exc:
@@ -382,16 +381,3 @@ def _next_link(values: list[str]) -> str | None:
     return None
 
 
-def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date); 0 when absent or invalid."""
-    if not value:
-        return 0.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return 0.0
-    return max(0.0, when.timestamp() - time.time())

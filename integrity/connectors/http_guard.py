@@ -13,8 +13,10 @@ that end in terminals and the results store. This module holds the rules that ke
 
 from __future__ import annotations
 
+import email.utils
 import http.client
 import re
+import time
 import urllib.parse
 import urllib.request
 import zlib
@@ -258,3 +260,19 @@ def printable(text: str, limit: int) -> str:
     control characters replaced by ``?``, cut to ``limit`` characters."""
     clean = "".join(c if c.isprintable() else "?" for c in text[:limit + 1])
     return clean if len(clean) <= limit else clean[:limit - 1] + "…"
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds a ``Retry-After`` header asks to wait (delta-seconds or an HTTP date, never
+    negative); None when it is absent or does not parse."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -15,7 +15,8 @@ import pytest
 
 from integrity.connectors import registry
 from integrity.connectors.base import Watermark
-from integrity.connectors.http import HttpConnector, _retry_after
+from integrity.connectors.http import HttpConnector
+from integrity.connectors.http_guard import retry_after
 from integrity.errors import ConfigError, ConnectorError
 
 TOKEN = "Bearer s3cr3t-t0ken"
@@ -273,10 +274,10 @@ def test_bad_config() -> None:
 
 
 def test_retry_after_forms() -> None:
-    assert _retry_after("3") == 3.0
-    assert _retry_after(None) == 0.0
-    assert _retry_after("soon") == 0.0
-    assert _retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
+    assert retry_after("3") == 3.0
+    assert retry_after(None) is None  # absent: the connector then waits its own backoff
+    assert retry_after("soon") is None
+    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
 
 
 def test_registry_builds_http_connectors(api: Api) -> None:
