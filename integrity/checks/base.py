@@ -16,6 +16,7 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import resolve_parameter
 from integrity.errors import SuiteError, UnknownExpectationError, did_you_mean
 from integrity.types import ResultFormat, ValidationContext
 
@@ -270,8 +271,6 @@ def configuration_problem(definition: ExpectationDef, type_name: str,
     listed, as GX refuses it. What it would refuse only after looking at the data (a column's type,
     a bound of the wrong type for that column) stays a validation-time error of that expectation.
     """
-    from integrity.checks.families import resolve_parameter
-
     try:
         resolved = {k: resolve_parameter(v) for k, v in kwargs.items()}
         definition.build(Spec(type_name, resolved, UNKNOWN_SCHEMA, None, tables=UNKNOWN_SCHEMA,

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import resolve_parameter
 from integrity.checks.base import Arg, Check, Spec, expectation
 from integrity.checks.families import (
     all_distinct,
@@ -23,7 +24,6 @@ from integrity.checks.families import (
     in_domain_or_null,
     map_check,
     repeated,
-    resolve_parameter,
     sorts_cheaply,
 )
 from integrity.checks.out_of_core import repeats_in_chunks

@@ -16,8 +16,8 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import resolve_parameter
 from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
-from integrity.checks.families import resolve_parameter
 from integrity.errors import SuiteError
 
 #: pandas' names for its own (extension) dtypes, beside numpy's, mapped to the polars types.

@@ -14,17 +14,15 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import gx_mostly, one_of, string_list
 from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
 from integrity.checks.families import (
     all_distinct,
     comparable,
-    gx_mostly,
     in_domain,
     map_check,
-    one_of,
     repeated,
     rows_to_ignore,
-    string_list,
 )
 from integrity.checks.out_of_core import repeats_in_chunks
 

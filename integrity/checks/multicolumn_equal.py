@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from integrity.checks.arguments import string_list
 from integrity.checks.base import Arg, Check, Spec, expectation
-from integrity.checks.families import string_list
 from integrity.checks.multicolumn import ARGS, COLUMNS, multicolumn_check
 
 

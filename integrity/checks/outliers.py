@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from integrity.checks.arguments import one_of, resolve_parameter
 from integrity.checks.base import Arg, Check, Spec, expectation
 from integrity.checks.column_map import COLUMN, MAP, ColumnTypeError, column_dtype
-from integrity.checks.families import column_map, in_domain, one_of, resolve_parameter
+from integrity.checks.families import column_map, in_domain
 from integrity.errors import SuiteError
 
 METHODS = ("iqr", "std")

@@ -10,15 +10,9 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import gx_mostly, one_of
 from integrity.checks.base import Arg, Check, Spec, expectation
-from integrity.checks.families import (
-    comparable,
-    gx_mostly,
-    literal_for,
-    map_check,
-    one_of,
-    rows_to_ignore,
-)
+from integrity.checks.families import comparable, literal_for, map_check, rows_to_ignore
 
 PAIR = ("column_A", "column_B")
 ARGS = (

@@ -18,8 +18,8 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import gx_mostly, resolve_parameter
 from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation
-from integrity.checks.families import gx_mostly, resolve_parameter
 from integrity.checks.query import BATCH_TABLE
 from integrity.errors import SuiteError
 from integrity.types import ResultFormat

@@ -28,12 +28,12 @@ from typing import Any, Literal
 import polars as pl
 
 from integrity.checks import builtin_registry
+from integrity.checks.arguments import resolve_parameter
 from integrity.checks.base import Check, ExpectationDef, Metric, Partial, Registry, Spec, Verdict
 from integrity.checks.condition import parse_condition
-from integrity.checks.families import resolve_parameter
-from integrity.checks.out_of_core import row_chunks
 from integrity.engine.column_groups import column_groups, in_pairs, metric_columns
 from integrity.engine.messages import listed, run_error, run_error_fix
+from integrity.engine.queries import run_in_chunks, run_passes, select_metrics, select_together
 from integrity.errors import ConditionError, IntegrityError, SuiteError, did_you_mean, located
 from integrity.suites import Suite
 from integrity.types import (
@@ -318,17 +318,17 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
     chunked = plan.in_chunks
     if chunked:
         queries += 1
-        _run_in_chunks(lf, plan, chunked, values, failed)
+        run_in_chunks(lf, plan, chunked, values, failed)
     in_chunks = set(chunked)
     whole = {a: e for a, e in plan.fused.items() if a not in in_chunks}
     if whole and (low_memory or plan.chunk_rows):
         columns_of = metric_columns(whole, plan.needs, plan.inputs)
         for step in in_pairs(column_groups(columns_of), columns_of, lf.collect_schema()):
             queries += len(step)
-            _select_together(lf, plan, step, values, failed, run_on)
+            select_together(lf, plan, step, values, failed, run_on)
     elif whole:
         queries += 1
-        _select(lf, plan, plan.fused, values, failed, run_on)
+        select_metrics(lf, plan, plan.fused, values, failed, run_on)
     follow_up: dict[str, pl.Expr] = {}
     for alias, (expr, guard, skipped) in plan.guarded.items():
         if values.get(guard) is True:
@@ -339,117 +339,15 @@ def run_plan(lf: pl.LazyFrame, plan: Plan, suite_name: str = "suite", *,
             follow_up[alias] = expr
     if follow_up:
         queries += 1
-        _select(lf, plan, follow_up, values, failed, run_on)
+        select_metrics(lf, plan, follow_up, values, failed, run_on)
     queries += len(plan.passes)
-    _run_passes(lf, plan, values, failed)
+    run_passes(lf, plan, values, failed)
     results = [_judge(item, values, failed, plan.suite_path) for item in plan.expectations]
     elapsed = time.perf_counter() - started
     meta: dict[str, Any] = {"validation_seconds": round(elapsed, 6)}
     if plan.warnings:
         meta["suite_warnings"] = list(plan.warnings)
     return ValidationResult(suite_name, tuple(results), queries=queries, meta=meta)
-
-
-def _run_passes(lf: pl.LazyFrame, plan: Plan, values: dict[str, Any],
-                failed: dict[str, BaseException]) -> None:
-    """The metrics that need their own pass. A low-memory plan runs two at a time: each reads
-    one or two columns chunk by chunk and leaves a core idle while it sorts or spills."""
-
-    def run(alias: str) -> None:
-        metric = plan.passes[alias]
-        try:
-            assert metric.run is not None
-            values[alias] = metric.run(lf)
-        except (Exception, pl.exceptions.PanicException) as exc:
-            failed[alias] = exc
-
-    if plan.chunk_rows and len(plan.passes) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="integrity-pass") as pool:
-            list(pool.map(run, plan.passes))
-    else:
-        for alias in plan.passes:
-            run(alias)
-
-
-def _run_in_chunks(lf: pl.LazyFrame, plan: Plan, aliases: list[str], values: dict[str, Any],
-                   failed: dict[str, BaseException]) -> None:
-    """The metrics ``aliases`` chunk by chunk: each chunk of rows (only the columns they need,
-    see :func:`row_chunks`) is one in-memory query of every metric's parts; the parts are then
-    merged (see :class:`Partial`). A metric failing on a chunk is isolated."""
-    columns_of = metric_columns({a: plan.fused[a] for a in aliases}, plan.needs, plan.inputs)
-    schema = lf.collect_schema()
-    names = [n for n in schema.names() if any(n in c for c in columns_of.values())]
-    live = list(aliases)
-    gathered: dict[str, list[tuple[int, tuple[Any, ...]]]] = {a: [] for a in aliases}
-
-    def parts(alias: str) -> list[pl.Expr]:
-        return [p.alias(f"{alias}_{i}") for i, p in enumerate(plan.partials[alias].parts)]
-
-    def compute(chunk: pl.DataFrame, offset: int) -> None:
-        computed: dict[str, Any] = {}
-        _select_outputs(chunk.lazy(), plan, {a: parts(a) for a in live}, computed, failed,
-                        "in-memory")
-        for alias in list(live):
-            if alias in failed:
-                live.remove(alias)
-                continue
-            count = len(plan.partials[alias].parts)
-            gathered[alias].append((offset, tuple(computed[f"{alias}_{i}"] for i in range(count))))
-
-    offset = 0
-    try:
-        assert plan.chunk_rows is not None
-        for chunk in row_chunks(lf, names, plan.chunk_rows):
-            if live:
-                compute(chunk, offset)  # an empty batch is one empty chunk
-            offset += chunk.height
-    except (Exception, pl.exceptions.PanicException) as exc:  # the batch itself failed to read
-        for alias in live:
-            failed[alias] = exc
-        return
-    for alias in live:
-        try:
-            values[alias] = plan.partials[alias].merge(gathered[alias])
-        except (Exception, pl.exceptions.PanicException) as exc:
-            failed[alias] = exc
-
-
-def _select_together(lf: pl.LazyFrame, plan: Plan, groups: list[list[str]], values: dict[str, Any],
-                     failed: dict[str, BaseException], engine: EngineName) -> None:
-    """One query per group of metrics, run at the same time; a failure falls back to isolating."""
-    queries = [plan.frame(lf, group).select([plan.fused[a] for a in group]) for group in groups]
-    try:
-        for frame in pl.collect_all(queries, engine=engine):
-            values.update(frame.row(0, named=True))
-    except (Exception, pl.exceptions.PanicException):
-        for group in groups:
-            _select(lf, plan, {a: plan.fused[a] for a in group}, values, failed, engine)
-
-
-def _select(lf: pl.LazyFrame, plan: Plan, exprs: Mapping[str, pl.Expr], values: dict[str, Any],
-            failed: dict[str, BaseException], engine: EngineName) -> None:
-    """Compute ``exprs`` in one select; if that fails, each alone, so one broken metric is isolated."""
-    _select_outputs(lf, plan, {alias: [expr] for alias, expr in exprs.items()}, values, failed,
-                    engine)
-
-
-def _select_outputs(lf: pl.LazyFrame, plan: Plan, outputs: Mapping[str, list[pl.Expr]],
-                    values: dict[str, Any], failed: dict[str, BaseException],
-                    engine: EngineName) -> None:
-    """Each metric's output columns (its expression, or its chunk parts), all in one select; if
-    that fails, each metric's alone, and a metric that fails alone is recorded in ``failed``."""
-    try:
-        frame = plan.frame(lf, outputs).select([e for exprs in outputs.values() for e in exprs])
-        values.update(frame.collect(engine=engine).row(0, named=True))
-    except (Exception, pl.exceptions.PanicException):
-        for alias, exprs in outputs.items():
-            try:
-                one = plan.frame(lf, [alias]).select(exprs).collect(engine=engine)
-                values.update(one.row(0, named=True))
-            except (Exception, pl.exceptions.PanicException) as exc:
-                failed[alias] = exc
 
 
 def _judge(item: PlannedExpectation, values: Mapping[str, Any],

@@ -33,10 +33,10 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from integrity.checks.arguments import one_of as one_of_options
 from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
 from integrity.checks.column_map import ColumnTypeError
 from integrity.checks.families import ROW_POSITION, in_domain, percent
-from integrity.checks.families import one_of as one_of_options
 from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, quote, share
 from integrity.checks.poison.folding import folded, text_of
 from integrity.checks.poison.lexicon import scores, sentiment

@@ -30,8 +30,8 @@ from typing import Any
 
 import polars as pl
 
+from integrity.checks.arguments import gx_integer, one_of
 from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation, require
-from integrity.checks.families import gx_integer, one_of
 from integrity.checks.partials import summed
 from integrity.checks.stats.metrics import applies, fitting, metric_of, metric_problem
 from integrity.checks.stats.outcome import NO_CONTEXT, history_of, not_evaluated
