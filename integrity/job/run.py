@@ -333,7 +333,8 @@ def _process(project: Project, dataset: DatasetConfig, suite: Suite, store: Stor
         quarantine.append(QuarantineRecord(
             id=entry_id, dataset=dataset.name, batch_id=info.batch_id, path=str(path),
             rows=quarantined.height, reasons=reasons, status="held",
-            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds")))
+            # to the microsecond: entries of two runs in one second still list in their order
+            created_at=dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")))
     status = ("revalidated" if plan is not None and new_rows == 0 and info.row_count
               else "quarantined" if quarantine and not published.height
               else "empty" if info.row_count == 0
