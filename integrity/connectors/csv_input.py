@@ -20,6 +20,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ MAX_NAME_CHARS = 1_000
 """The longest column name accepted."""
 
 _SAMPLE = 1 << 16
+_FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
 _CONTROL = frozenset(range(0x09)) | frozenset(range(0x0E, 0x20)) | {0x7F}
 _MAGIC = ((b"PAR1", "it looks like a Parquet file: give it the .parquet extension"),
           (b"PK\x03\x04", "it looks like a ZIP archive, as an .xlsx workbook is: export the data "
@@ -126,29 +128,21 @@ def probe(file: Path, separator: str, columns: Sequence[int]) -> Probe:
     import pyarrow.csv as pcsv
 
     found = Probe()
-
-    def on_invalid(row: pcsv.InvalidRow) -> str:
-        found.ragged += 1
-        if found.first is None:
-            found.first = (row.expected_columns, row.actual_columns)
-            found.width = row.expected_columns
-        return "skip"
-
     names = [f"f{i}" for i in sorted({0, *columns})]
-    # One thread, and the reader closed when done: a read-ahead thread of pyarrow's still alive
-    # when a short command exits aborts the process ("terminate called without an active
-    # exception"), and polars reads the file with all cores right after anyway.
-    reader = pcsv.open_csv(
-        file,
-        read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22,
-                                      use_threads=False),
-        parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True,
-                                         invalid_row_handler=on_invalid),
-        convert_options=pcsv.ConvertOptions(include_columns=names,
-                                            column_types=dict.fromkeys(names, pa.string()),
-                                            strings_can_be_null=True))
-    first = True
-    try:
+    # No Python invalid-row handler: the reader's last reference can drop on one of pyarrow's I/O
+    # threads, and a Python callable released there while the interpreter exits aborts the process
+    # ("terminate called without an active exception"; seen in CI on a loaded machine). The first
+    # ragged row stops the pass instead; the rare ragged file is then counted in Python.
+    first, reader = True, None
+    try:  # open_csv reads the first block: a ragged row there raises here already
+        reader = pcsv.open_csv(
+            file,
+            read_options=pcsv.ReadOptions(autogenerate_column_names=True, block_size=1 << 22,
+                                          use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter=separator, newlines_in_values=True),
+            convert_options=pcsv.ConvertOptions(include_columns=names,
+                                                column_types=dict.fromkeys(names, pa.string()),
+                                                strings_can_be_null=True))
         for batch in reader:
             if first:  # the header row is the first row read
                 batch, first = batch.slice(1), False
@@ -156,9 +150,25 @@ def probe(file: Path, separator: str, columns: Sequence[int]) -> Probe:
                 column = batch.column(f"f{position}")
                 if position not in found.valued and column.null_count < len(column):
                     found.valued.add(position)
+    except pa.ArrowInvalid as exc:
+        fields = _FIELD_COUNT.search(str(exc))
+        if fields is None:
+            raise
+        expected, actual = int(fields.group(1)), int(fields.group(2))
+        found.first, found.width = (expected, actual), expected
+        found.ragged = max(1, count_ragged(file, separator, expected))
     finally:
-        reader.close()
+        if reader is not None:
+            reader.close()
     return found
+
+
+def count_ragged(file: Path, separator: str, width: int) -> int:
+    """Rows of ``file`` (after its header) with a number of fields other than ``width``."""
+    with file.open(encoding="utf-8-sig", newline="\n") as fh:
+        reader = csv.reader(fh, delimiter=separator)
+        next(reader, None)
+        return sum(1 for fields in reader if fields and len(fields) != width)
 
 
 @dataclass(frozen=True)
