@@ -189,7 +189,7 @@ def run(size: int, plan: dict[str, int], protocol: str, world: World, counts: di
             if i < plan["clean" if scenario == "clean" else "shift"]:
                 jobs.append((suite, lambda s=scenario: world.batch(
                     size, s, resample=protocol == "reference"), profiles[0]))
-            if text_suite is not None and i < plan["text"]:
+            if text_suite is not None and i < plan["text" if scenario == "clean" else "text_shift"]:
                 jobs.append((text_suite, lambda s=scenario: world.texts(size, s), profiles[1]))
             for the_suite, make, profile in jobs:
                 data = make()
@@ -283,6 +283,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--text-resamples", type=int, metavar="N",
                         help="at most N batches of each scenario for the text checks (default: "
                              "as many as resamples)")
+    parser.add_argument("--text-shift-resamples", type=int, metavar="N",
+                        help="at most N batches of each shift for the text checks (default: as "
+                             "many as text resamples)")
+    parser.add_argument("--text-only", action="store_true",
+                        help="only the text checks (their clean batches still number --resamples)")
     parser.add_argument("--protocol", choices=("reference", "independent", "both"),
                         default="reference")
     parser.add_argument("--reference-rows", type=int, default=1_000_000)
@@ -311,9 +316,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                       for s in SCENARIOS}
             timings: list[float] = []
             started = time.perf_counter()
-            plan = {"clean": resamples,
-                    "shift": min(resamples, args.shift_resamples or resamples),
-                    "text": min(resamples, args.text_resamples or resamples)}
+            text = min(resamples, args.text_resamples or resamples)
+            plan = {"clean": 0 if args.text_only else resamples,
+                    "shift": 0 if args.text_only else min(resamples,
+                                                          args.shift_resamples or resamples),
+                    "text": text, "text_shift": min(text, args.text_shift_resamples or text)}
             run(size, plan, protocol, world, counts, timings, size <= args.methods_up_to)
             rows = summarise(counts)
             seconds = float(np.mean(timings)) if timings else 0.0
