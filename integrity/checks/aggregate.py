@@ -12,7 +12,7 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Metric, Spec, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Metric, Spec, expectation
 from integrity.checks.families import (
     aggregate_check,
     between,
@@ -32,7 +32,6 @@ from integrity.errors import SuiteError
 Judge = Callable[[Mapping[str, Any]], tuple[bool, dict[str, Any]]]
 
 COLUMN = Arg("column", (str,), required=True)
-CONDITION = (Arg("row_condition", (str,)), Arg("condition_parser", (str,)))
 BOUNDS = (
     Arg("min_value", (int, float, str, dict)),
     Arg("max_value", (int, float, str, dict)),

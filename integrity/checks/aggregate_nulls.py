@@ -10,8 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.aggregate import COLUMN, CONDITION, range_check
-from integrity.checks.base import Arg, Check, Metric, Partial, Spec, expectation
+from integrity.checks.aggregate import COLUMN, range_check
+from integrity.checks.base import CONDITION, Arg, Check, Metric, Partial, Spec, expectation
 from integrity.checks.families import domain_count, in_domain
 from integrity.checks.partials import Chunks
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from integrity.checks.aggregate import COLUMN, CONDITION
-from integrity.checks.base import Arg, Check, Metric, Spec, expectation
+from integrity.checks.aggregate import COLUMN
+from integrity.checks.base import CONDITION, Arg, Check, Metric, Spec, expectation
 from integrity.checks.families import aggregate_check, column_values, literal_for
 from integrity.checks.partials import value_counts_of
 from integrity.errors import SuiteError

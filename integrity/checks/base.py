@@ -42,6 +42,10 @@ class Arg:
     run on Python's backtracking ``re``); returns the warning or None."""
 
 
+CONDITION = (Arg("row_condition", (str,)), Arg("condition_parser", (str,)))
+"""The row filter arguments every aggregate, table and batch-level expectation takes."""
+
+
 @dataclass(frozen=True)
 class Partial:
     """How a metric is computed over row chunks, for batches larger than memory.

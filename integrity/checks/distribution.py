@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from integrity.checks.aggregate import COLUMN, CONDITION
+from integrity.checks.aggregate import COLUMN
 from integrity.checks.aggregate_sets import counts_of, value_counts
-from integrity.checks.base import Arg, Check, Spec, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Spec, expectation
 from integrity.checks.families import aggregate_check, between, check_bounds
 from integrity.checks.partitions import ARG, Partition, histogram, parse_partition, require_numeric
 from integrity.errors import SuiteError

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from integrity.checks.aggregate import COLUMN, CONDITION
-from integrity.checks.base import Arg, Check, Spec, expectation
+from integrity.checks.aggregate import COLUMN
+from integrity.checks.base import CONDITION, Arg, Check, Spec, expectation
 from integrity.checks.distribution import NUMBER, _unit_interval
 from integrity.checks.families import aggregate_check, column_values
 from integrity.checks.partitions import ARG, parse_partition, require_numeric

@@ -13,11 +13,19 @@ from typing import Any
 import polars as pl
 
 from integrity.checks.arguments import gx_integer, resolve_parameter
-from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation, require
+from integrity.checks.base import (
+    CONDITION,
+    Arg,
+    Check,
+    Metric,
+    Spec,
+    Verdict,
+    expectation,
+    require,
+)
 from integrity.checks.families import aggregate_check, between, domain_count
 from integrity.checks.partials import summed
 
-CONDITION = (Arg("row_condition", (str,)), Arg("condition_parser", (str,)))
 Validator = Callable[[Any], str | None]
 
 

@@ -14,10 +14,8 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Metric, Spec, Verdict
+from integrity.checks.base import Check, Metric, Spec, Verdict
 from integrity.checks.families import ROW_POSITION, map_check, row_column
-
-CONDITION = (Arg("row_condition", (str,)), Arg("condition_parser", (str,)))
 
 #: How many rows, clusters or values a result's details describe at most.
 DETAIL_LIMIT = 20

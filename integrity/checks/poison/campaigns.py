@@ -22,10 +22,18 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Evaluator, Metric, Spec, Verdict, expectation
+from integrity.checks.base import (
+    CONDITION,
+    Arg,
+    Check,
+    Evaluator,
+    Metric,
+    Spec,
+    Verdict,
+    expectation,
+)
 from integrity.checks.families import column_values, in_domain, percent
 from integrity.checks.poison.batch import (
-    CONDITION,
     DETAIL_LIMIT,
     batch_check,
     positive_int,

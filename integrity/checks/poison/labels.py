@@ -34,10 +34,10 @@ import numpy as np
 import polars as pl
 
 from integrity.checks.arguments import one_of as one_of_options
-from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Spec, Verdict, expectation
 from integrity.checks.column_map import ColumnTypeError
 from integrity.checks.families import ROW_POSITION, in_domain, percent
-from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, quote, share
+from integrity.checks.poison.batch import DETAIL_LIMIT, batch_check, quote, share
 from integrity.checks.poison.folding import folded, text_of
 from integrity.checks.poison.lexicon import scores, sentiment
 from integrity.checks.poison.naive_bayes import NaiveBayes

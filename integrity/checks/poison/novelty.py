@@ -20,9 +20,9 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Spec, Verdict, expectation, require
+from integrity.checks.base import CONDITION, Arg, Check, Spec, Verdict, expectation, require
 from integrity.checks.families import in_domain
-from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, quote
+from integrity.checks.poison.batch import DETAIL_LIMIT, batch_check, quote
 from integrity.checks.poison.published import BATCH, published_rows
 from integrity.checks.stats.history import HISTORY_ARGS, spread
 from integrity.checks.stats.outcome import not_evaluated

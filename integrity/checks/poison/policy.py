@@ -19,11 +19,11 @@ from typing import Any
 import polars as pl
 
 from integrity.checks.arguments import gx_mostly
-from integrity.checks.base import Arg, Check, Metric, Spec, Verdict, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Metric, Spec, Verdict, expectation
 from integrity.checks.column_map import ColumnTypeError
 from integrity.checks.families import mostly_success
 from integrity.checks.poison.amounts import KINDS, Field, contradictions, kind_from_name
-from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, flagged_rows, quote
+from integrity.checks.poison.batch import DETAIL_LIMIT, batch_check, flagged_rows, quote
 from integrity.checks.poison.folding import text_of
 from integrity.checks.poison.snapshot import (
     SnapshotKeyError,

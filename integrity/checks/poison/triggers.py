@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Spec, expectation, require
+from integrity.checks.base import CONDITION, Arg, Check, Spec, expectation, require
 from integrity.checks.families import in_domain
-from integrity.checks.poison.batch import CONDITION, DETAIL_LIMIT, batch_check, positive_int, share
+from integrity.checks.poison.batch import DETAIL_LIMIT, batch_check, positive_int, share
 from integrity.checks.poison.folding import folded, text_of
 from integrity.checks.poison.labels import TEXT_AND_LABEL, _label
 from integrity.checks.poison.published import BATCH, published_rows, set_baseline_rows

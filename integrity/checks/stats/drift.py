@@ -16,8 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.aggregate import CONDITION
-from integrity.checks.base import Arg, Check, Spec, Verdict, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Spec, Verdict, expectation
 from integrity.checks.stats import compare as cmp
 from integrity.checks.stats import features as f
 from integrity.checks.stats import outcome

@@ -30,7 +30,7 @@ from typing import Any
 
 import polars as pl
 
-from integrity.checks.base import Arg, Check, Metric, Partial, Spec, Verdict, expectation
+from integrity.checks.base import CONDITION, Arg, Check, Metric, Partial, Spec, Verdict, expectation
 from integrity.checks.stats import compare as cmp
 from integrity.checks.stats import divergence as d
 from integrity.checks.stats import features as f
@@ -75,8 +75,7 @@ def _features(value: Any) -> str | None:
         REFERENCE,
         Arg("features", (list,), check=_features),
         Arg("threshold", (int, float), check=non_negative),
-        Arg("row_condition", (str,)),
-        Arg("condition_parser", (str,)),
+        *CONDITION,
     ),
 )
 def text_distribution_matches_reference(spec: Spec) -> Check:
