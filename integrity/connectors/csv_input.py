@@ -21,7 +21,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,14 +163,6 @@ def probe(file: Path, separator: str, columns: Sequence[int]) -> Probe:
     return found
 
 
-def count_ragged(file: Path, separator: str, width: int) -> int:
-    """Rows of ``file`` (after its header) with a number of fields other than ``width``."""
-    with file.open(encoding="utf-8-sig", newline="\n") as fh:
-        reader = csv.reader(fh, delimiter=separator)
-        next(reader, None)
-        return sum(1 for fields in reader if fields and len(fields) != width)
-
-
 @dataclass(frozen=True)
 class RaggedRow:
     line: int
@@ -182,22 +174,33 @@ def split_ragged(file: Path, separator: str, width: int) -> tuple[bytes, list[Ra
     first line number and every field. Blank lines stay: polars reads them as rows of nulls."""
     ragged: list[RaggedRow] = []
     drop: set[int] = set()
-    # newline="\n": lines end where polars ends them, so line numbers match the bytes below.
-    with file.open(encoding="utf-8-sig", newline="\n") as fh:
-        reader = csv.reader(fh, delimiter=separator)
-        next(reader, None)
-        start = reader.line_num + 1
-        for fields in reader:
-            if fields and len(fields) != width:
-                ragged.append(RaggedRow(start, fields))
-                drop.update(range(start, reader.line_num + 1))
-            start = reader.line_num + 1
+    for first, last, fields in _ragged_records(file, separator, width):
+        ragged.append(RaggedRow(first, fields))
+        drop.update(range(first, last + 1))
     kept = io.BytesIO()
     with file.open("rb") as fh:
         for number, line in enumerate(fh, start=1):
             if number not in drop:
                 kept.write(line)
     return kept.getvalue(), ragged
+
+
+def count_ragged(file: Path, separator: str, width: int) -> int:
+    """Rows of ``file`` (after its header) with a number of fields other than ``width``."""
+    return sum(1 for _ in _ragged_records(file, separator, width))
+
+
+def _ragged_records(file: Path, separator: str, width: int) -> Iterator[tuple[int, int, list[str]]]:
+    """(first line, last line, fields) of each row whose number of fields is not ``width``."""
+    # newline="\n": lines end where polars ends them, so line numbers match the file's bytes.
+    with file.open(encoding="utf-8-sig", newline="\n") as fh:
+        reader = csv.reader(fh, delimiter=separator)
+        next(reader, None)
+        start = reader.line_num + 1
+        for fields in reader:
+            if fields and len(fields) != width:
+                yield start, reader.line_num, fields
+            start = reader.line_num + 1
 
 
 def ragged_rows(rows: list[RaggedRow], schema: pl.Schema) -> pl.DataFrame:
