@@ -128,21 +128,13 @@ def add_up(parts: Sequence[Any]) -> Any:
             for part in present:
                 for row in part:
                     value = next(v for k, v in row.items() if k != _COUNT)
-                    key = _key(value)
+                    key = f.value_order(value)
                     counts[key] = (value, counts.get(key, (value, 0))[1] + int(row[_COUNT]))
-            top = sorted(counts.values(), key=lambda p: (-p[1], _key(p[0])))[:UNSEEN_SHOWN]
+            top = sorted(counts.values(), key=lambda p: (-p[1], f.value_order(p[0])))[:UNSEEN_SHOWN]
             return [{"value": v, _COUNT: n} for v, n in top]
         width = max(len(p) for p in present)
         return [sum(p[i] for p in present if i < len(p)) for i in range(width)]
     return sum(present)
-
-
-def _key(value: Any) -> tuple[int, Any]:
-    if isinstance(value, bool):
-        return (0, int(value))
-    if isinstance(value, int | float):
-        return (1, value)
-    return (2, str(value))
 
 
 # --- numbers and times -------------------------------------------------------------------------
@@ -357,10 +349,10 @@ def _categorical(rows: pl.Expr, s: Samples, entry: Mapping[str, Any], method: st
 
     listed = [v for v, _ in entry.get("top") or []]
     cells = listed[: bins if isinstance(bins, int) else CATEGORY_CELLS]
-    counts = dict((_key(v), int(n)) for v, n in entry.get("top") or [])
+    counts = dict((f.value_order(v), int(n)) for v, n in entry.get("top") or [])
     sample = int(entry.get("sample") or 0)
     singletons = int(entry.get("singletons") or 0)
-    shown_cells = [counts[_key(v)] for v in cells]
+    shown_cells = [counts[f.value_order(v)] for v in cells]
     # "(other)" is every value outside the compared cells, seen by the reference or not: its
     # reference count is an unbiased estimate of that whole share.
     ref = np.asarray([*shown_cells, sample - sum(shown_cells)], dtype=np.float64)

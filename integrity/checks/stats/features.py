@@ -3,10 +3,12 @@
 Shared by :mod:`~integrity.checks.stats.profile` (the reference side) and the drift checks (the
 batch side), so both sides measure a column the same way: the column's kind, its values as floats
 (temporal values in seconds), a stratified row sample that bounds the work on large batches, and
-the text features (tokens, character classes, scripts).
+the text features (tokens, character classes, scripts), and one order for mixed JSON values.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import polars as pl
 
@@ -92,6 +94,16 @@ def values(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     if kind == STRING:
         return expr.cast(pl.String)
     return expr
+
+
+def value_order(value: Any) -> tuple[int, Any]:
+    """A sort and match key for mixed JSON values (booleans, numbers, text): type first, then
+    value, so True and 1 stay apart and values of several types sort together."""
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (1, value)
+    return (2, str(value))
 
 
 def sampled(expr: pl.Expr, cap: int) -> pl.Expr:

@@ -19,7 +19,6 @@ from integrity.checks.stats.profile import (
     TOP_TOKENS,
     TOP_VALUES,
     VERSION,
-    _order,
 )
 
 
@@ -151,9 +150,9 @@ def _merge_categories(entries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     counts: dict[tuple[int, Any], tuple[Any, int]] = {}
     for e in entries:
         for value, count in e.get("top") or []:
-            key = _order(value)
+            key = f.value_order(value)
             counts[key] = (value, counts.get(key, (value, 0))[1] + int(count))
-    pairs = sorted(counts.values(), key=lambda p: (-p[1], _order(p[0])))
+    pairs = sorted(counts.values(), key=lambda p: (-p[1], f.value_order(p[0])))
     sample = _sum(entries, "sample")
     top = pairs[:TOP_VALUES]
     return {"sample": sample, "top": [[v, c] for v, c in top],

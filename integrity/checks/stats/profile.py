@@ -258,21 +258,12 @@ def summarise(sorted_values: Any) -> dict[str, Any]:
 
 def _category_entry(sample: Any, top: Any, freq: Any) -> dict[str, Any]:
     pairs = [(row[next(k for k in row if k != _N)], int(row[_N])) for row in top or []]
-    pairs.sort(key=lambda p: (-p[1], _order(p[0])))
+    pairs.sort(key=lambda p: (-p[1], f.value_order(p[0])))
     frequencies = {int(r[_N]): int(r[_K]) for r in freq or []}
     total = int(sample or 0)
     listed = sum(n for _, n in pairs)
     return {"sample": total, "top": [[v, n] for v, n in pairs], "other": total - listed,
             "distinct": sum(frequencies.values()), "singletons": frequencies.get(1, 0)}
-
-
-def _order(value: Any) -> tuple[int, Any]:
-    """A sort key for mixed JSON values (booleans, numbers, text): type first, then value."""
-    if isinstance(value, bool):
-        return (0, int(value))
-    if isinstance(value, int | float):
-        return (1, value)
-    return (2, str(value))
 
 
 def _text_entry(get: Any) -> dict[str, Any]:

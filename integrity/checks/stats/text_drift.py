@@ -36,6 +36,7 @@ from integrity.checks.stats import divergence as d
 from integrity.checks.stats import features as f
 from integrity.checks.stats import reference as ref
 from integrity.checks.stats.drift import (
+    NUMBER,
     REFERENCE,
     non_negative,
     not_evaluated,
@@ -74,7 +75,7 @@ def _features(value: Any) -> str | None:
         Arg("column", (str,), required=True),
         REFERENCE,
         Arg("features", (list,), check=_features),
-        Arg("threshold", (int, float), check=non_negative),
+        Arg("threshold", NUMBER, check=non_negative),
         *CONDITION,
     ),
 )
